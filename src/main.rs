@@ -1,0 +1,46 @@
+//! `campustwin`: the command line of the CampusTwin digital twin.
+//!
+//! `main` parses arguments and hands each subcommand to its module in `cmd/`.
+
+mod cmd;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Power, cooling and energy-grid digital twin for AI campuses.
+#[derive(Debug, Parser)]
+#[command(name = "campustwin", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a campus file and list every problem with its path.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => exit::report(&err),
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` chooses the level (default: warnings and errors).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests of the `campustwin` binary, one test binary with a module per area.
+
+mod support;

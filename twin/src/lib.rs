@@ -1,0 +1,1 @@
+//! Physics twin of a liquid-cooled AI campus, from GPU die to utility meter.
