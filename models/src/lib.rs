@@ -5,6 +5,8 @@
 //! and the readers of weather (EPW) and load files. Everything here is data: the physics
 //! lives in `twin`, the scheduling in `optimizer`.
 
+pub mod campus;
 pub mod error;
+pub mod units;
 
 pub use error::{Error, Problem, Problems, Result};
