@@ -1,1 +1,11 @@
 //! Physics twin of a liquid-cooled AI campus, from GPU die to utility meter.
+
+pub mod balance;
+pub mod cooling;
+pub mod error;
+pub mod grid;
+pub mod it;
+pub mod power;
+pub mod solve;
+
+pub use error::{Error, Result};

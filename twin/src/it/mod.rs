@@ -1,0 +1,4 @@
+//! IT load: GPUs and racks.
+
+pub mod gpu;
+pub mod rack;
