@@ -7,6 +7,8 @@
 
 pub mod campus;
 pub mod error;
+pub mod load;
+pub mod scenario;
 pub mod units;
 
 pub use error::{Error, Problem, Problems, Result};

@@ -24,6 +24,19 @@ pub fn counterflow_effectiveness(ntu: f64, cr: f64) -> f64 {
     e / ((1.0 - cr) + cr * e)
 }
 
+/// Effectiveness of a single-pass crossflow exchanger with both streams unmixed (the
+/// finned coil of a dry cooler), by the usual approximation
+/// `ε = 1 − exp[(1/Cr)·N^0.22·(exp(−Cr·N^0.78) − 1)]` (Incropera, Table 11.3).
+pub fn crossflow_unmixed_effectiveness(ntu: f64, cr: f64) -> f64 {
+    if ntu <= 0.0 {
+        return 0.0;
+    }
+    if cr < 1e-9 {
+        return 1.0 - (-ntu).exp();
+    }
+    1.0 - ((1.0 / cr) * ntu.powf(0.22) * ((-cr * ntu.powf(0.78)).exp() - 1.0)).exp()
+}
+
 /// Transfer units a counterflow exchanger needs for `effectiveness` at `cr`; `None` when
 /// no exchanger reaches it (`effectiveness ≥ 1`).
 pub fn counterflow_ntu(effectiveness: f64, cr: f64) -> Option<f64> {
