@@ -531,6 +531,10 @@ pub struct Transformer {
 pub struct Grid {
     /// Largest power the utility interconnect may import, kW.
     pub import_limit_kw: f64,
+    /// CO₂ intensity of imported electricity, kg/MWh. Default 373, the US average of 2022
+    /// (eGRID); set the site's own (CAMX 198, ERCT 335, PJM 350–450).
+    #[serde(default = "default_grid_carbon")]
+    pub carbon_kg_per_mwh: f64,
     /// Solar PV, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solar: Option<Solar>,
@@ -686,6 +690,10 @@ impl Default for DispatchRule {
             engine_stop_below_frac: default_engine_stop(),
         }
     }
+}
+
+fn default_grid_carbon() -> f64 {
+    373.0
 }
 
 fn default_discharge_above() -> f64 {

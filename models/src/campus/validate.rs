@@ -428,6 +428,7 @@ fn power(w: &PowerChain, p: &mut Problems) {
 
 fn grid(g: &Grid, p: &mut Problems) {
     p.positive("grid.import_limit_kw", g.import_limit_kw);
+    p.within("grid.carbon_kg_per_mwh", g.carbon_kg_per_mwh, 0.0, 2000.0);
     if let Some(s) = &g.solar {
         let at = "grid.solar";
         p.positive(format!("{at}.dc_capacity_kw"), s.dc_capacity_kw);

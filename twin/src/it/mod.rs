@@ -1,4 +1,5 @@
 //! IT load: GPUs and racks.
 
 pub mod gpu;
+pub mod load;
 pub mod rack;

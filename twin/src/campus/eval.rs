@@ -1,0 +1,413 @@
+//! The campus right-hand side: from the state and the inputs held over a step, every
+//! component's operating point, the derivatives of the state, and a snapshot of the plant.
+//!
+//! The order follows the water: racks and their loops first (they need the facility
+//! supply temperature, a state), then the facility return (it needs what the CDUs send
+//! back), heat rejection and trim chillers (they need the return, a state), the power
+//! chain (it needs every load) and the grid. Nothing here allocates or does I/O.
+
+use models::weather::WeatherSample;
+
+use super::*;
+use crate::cooling::cdu::CduPoint;
+use crate::cooling::chiller::ChillerPoint;
+use crate::cooling::dry_cooler::DryCoolerPoint;
+use crate::cooling::tower::{AirIn, TowerPoint};
+use crate::cooling::air::AirPoint;
+use crate::grid::dispatch::Dispatch;
+use crate::it::load::HallLoad;
+use crate::power::PowerPoint;
+use crate::solve::illinois;
+
+/// What is held constant over one integration segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    /// Weather at the segment start.
+    pub weather: WeatherSample,
+    /// The air entering towers and dry coolers.
+    pub air: AirIn,
+    /// Load of each hall.
+    pub hall_loads: Vec<HallLoad>,
+    /// Pump flow of each loop as a fraction of its control (1 normal, less when tripped).
+    pub pump_flow_frac: Vec<f64>,
+    /// Tower cells whose fan has failed.
+    pub failed_tower_fans: u32,
+    /// Supervisory decisions: mode, chillers on, dispatch.
+    pub controls: ControlState,
+    /// Import limit, W.
+    pub import_limit_w: f64,
+    /// Solar output available, W.
+    pub solar_w: f64,
+}
+
+/// The plant at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Snapshot {
+    /// Rates of every tally.
+    pub rates: Tallies,
+    /// The power chain.
+    pub power: PowerPoint,
+    /// Grid import, W.
+    pub import_w: f64,
+    /// Import limit, W.
+    pub import_limit_w: f64,
+    /// Solar output used, W.
+    pub solar_w: f64,
+    /// Battery power, positive discharging, W.
+    pub battery_w: f64,
+    /// Engine output, W.
+    pub engines_w: f64,
+    /// Battery state of charge, fraction (0 without a battery).
+    pub soc: f64,
+    /// Pumps of the rack loops, W.
+    pub tcs_pumps_w: f64,
+    /// Facility pumps, W.
+    pub facility_pumps_w: f64,
+    /// Flow-weighted mean loop supply (racks' inlet), °C.
+    pub tcs_supply_c: f64,
+    /// Flow-weighted mean loop return, °C.
+    pub tcs_return_c: f64,
+    /// Warmest loop supply, °C.
+    pub max_tcs_supply_c: f64,
+    /// Facility supply, °C.
+    pub facility_supply_c: f64,
+    /// Facility return, °C.
+    pub facility_return_c: f64,
+    /// Facility flow, kg/s.
+    pub facility_flow_kg_per_s: f64,
+    /// Hottest GPU die, °C.
+    pub max_gpu_temp_c: f64,
+    /// GPUs throttling.
+    pub throttled_gpus: f64,
+    /// CDUs with their valve wide open and their setpoint missed.
+    pub saturated_cdus: f64,
+    /// Towers.
+    pub tower: TowerPoint,
+    /// Dry coolers.
+    pub dry_coolers: DryCoolerPoint,
+    /// Trim chillers.
+    pub chillers: ChillerPoint,
+    /// Residual air cooling.
+    pub air: AirPoint,
+    /// Heat rejection mode.
+    pub mode: RejectionMode,
+    /// Trim chillers running.
+    pub chillers_on: u32,
+}
+
+/// Sums over the CDU loops.
+#[derive(Debug, Default)]
+struct LoopTotals {
+    it_w: f64,
+    liquid_heat_w: f64,
+    air_heat_w: f64,
+    pump_w: f64,
+    work_gpus: f64,
+    throttled_gpus: f64,
+    max_die_c: f64,
+    primary_kg_per_s: f64,
+    primary_enthalpy_w: f64,
+    supply_flow_c: f64,
+    return_flow_c: f64,
+    flow_kg_per_s: f64,
+    max_supply_c: f64,
+    saturated: f64,
+}
+
+/// One loop's result, per loop (multiplied by its count when summed).
+struct LoopResult {
+    flow_kg_per_s: f64,
+    supply_c: f64,
+    return_c: f64,
+    pump_w: f64,
+    cdu: CduPoint,
+}
+
+impl CampusModel {
+    /// Derivatives of the state at `y` under `inputs`, written into `dy`.
+    pub fn derivatives(&self, y: &[f64], inputs: &Inputs, dy: &mut [f64]) {
+        self.evaluate(y, inputs, Some(dy));
+    }
+
+    /// The plant at `y` under `inputs`, and its derivatives when `dy` is given.
+    pub fn evaluate(&self, y: &[f64], inputs: &Inputs, mut dy: Option<&mut [f64]>) -> Snapshot {
+        let f = &self.facility;
+        let fw_supply_c = y[f.supply_state];
+        let fw_return_c = y[f.return_state];
+        let mut totals = LoopTotals {
+            max_die_c: f64::NEG_INFINITY,
+            max_supply_c: f64::NEG_INFINITY,
+            ..LoopTotals::default()
+        };
+        for (i, l) in self.loops.iter().enumerate() {
+            let hall = &self.halls[l.hall];
+            let load = inputs.hall_loads[l.hall];
+            let pump_frac = inputs.pump_flow_frac[i];
+            let r = match &l.kind {
+                LoopKind::Dynamic { supply_state, pipe, racks } => self.dynamic_loop(
+                    l, hall, load, pump_frac, &self.racks[racks.clone()], *supply_state, *pipe, fw_supply_c, y,
+                    dy.as_deref_mut(), &mut totals,
+                ),
+                LoopKind::QuasiSteady => self.steady_loop(l, hall, load, pump_frac, fw_supply_c, &mut totals),
+            };
+            totals.pump_w += l.count * r.pump_w;
+            totals.primary_kg_per_s += l.count * r.cdu.primary_kg_per_s;
+            totals.primary_enthalpy_w += l.count * r.cdu.primary_kg_per_s * r.cdu.hx.cold_out_c;
+            totals.flow_kg_per_s += l.count * r.flow_kg_per_s;
+            totals.supply_flow_c += l.count * r.flow_kg_per_s * r.supply_c;
+            totals.return_flow_c += l.count * r.flow_kg_per_s * r.return_c;
+            totals.max_supply_c = totals.max_supply_c.max(r.supply_c);
+            if r.cdu.saturated {
+                totals.saturated += l.count;
+            }
+        }
+
+        // Facility return: CDU primaries, bypass to the minimum flow, air coils, pumps.
+        let bypass_kg_per_s = (f.min_flow_kg_per_s - totals.primary_kg_per_s).max(0.0);
+        let fw_flow = totals.primary_kg_per_s + bypass_kg_per_s;
+        let mixed_c = (totals.primary_enthalpy_w + bypass_kg_per_s * fw_supply_c) / fw_flow;
+        let air = self.air.evaluate(totals.air_heat_w, inputs.weather.dry_bulb_c);
+        let fw_pump_w = f.pump.power_w(fw_flow);
+        let return_heat_w = air.to_facility_water_w + fw_pump_w;
+
+        // Heat rejection and trim.
+        let c = &inputs.controls;
+        let setpoint_c = f.supply_setpoint_c;
+        let (tower, dry, after_rejection_c) = match (self.rejection, c.mode) {
+            (RejectionModel::Towers(t), mode) if mode != RejectionMode::Mechanical => {
+                let p = t.control(fw_return_c, fw_flow, setpoint_c, inputs.failed_tower_fans, &inputs.air);
+                (p, DryCoolerPoint::default(), p.outlet_c)
+            }
+            (RejectionModel::DryCoolers(d), mode) if mode != RejectionMode::Mechanical => {
+                let p = d.control(fw_return_c, fw_flow, setpoint_c, &inputs.air);
+                (TowerPoint::default(), p, p.outlet_c)
+            }
+            _ => (TowerPoint::default(), DryCoolerPoint::default(), fw_return_c),
+        };
+        let chillers = match self.chillers {
+            Some((chiller, _)) => chiller.trim(
+                c.chillers_on,
+                after_rejection_c,
+                fw_flow * f.cp,
+                setpoint_c,
+                chiller.condenser_reference_c(inputs.weather.dry_bulb_c, inputs.weather.wet_bulb_c),
+            ),
+            None => ChillerPoint {
+                leaving_c: after_rejection_c,
+                ..ChillerPoint::default()
+            },
+        };
+        let chiller_evaporation = match self.chillers {
+            Some((ch, _)) if ch.condenser == models::campus::Condenser::Evaporative => {
+                chillers.q_condenser_w / LATENT_HEAT_J_PER_KG
+            }
+            _ => 0.0,
+        };
+
+        // Electricity.
+        let mechanical_w = totals.pump_w + fw_pump_w + tower.fan_w + dry.fan_w + chillers.power_w + air.fan_w + air.compressor_w;
+        let power = self.power.evaluate(totals.it_w, mechanical_w);
+        let d: Dispatch = c.dispatch;
+        let net_w = power.facility_w - inputs.solar_w - d.battery_w - d.engines_w;
+        let import_w = net_w.max(0.0);
+        let curtailed_w = (-net_w).min(inputs.solar_w).max(0.0);
+        let soc = self.soc_state.map_or(0.0, |i| y[i]);
+        let battery_loss_w = self.dispatcher.battery.map_or(0.0, |b| b.balance_at(d.battery_w).loss_w());
+
+        // Tallies.
+        let mut rates = Tallies::default();
+        rates[Tally::It] = totals.it_w;
+        rates[Tally::Facility] = power.facility_w;
+        rates[Tally::Cooling] = mechanical_w;
+        rates[Tally::Loss] = power.loss_w();
+        rates[Tally::Import] = import_w;
+        rates[Tally::OverLimit] = (import_w - inputs.import_limit_w).max(0.0);
+        rates[Tally::Solar] = inputs.solar_w - curtailed_w;
+        rates[Tally::Curtailed] = curtailed_w;
+        rates[Tally::Engine] = d.engines_w;
+        rates[Tally::EngineFuel] = d.engine_fuel_w;
+        rates[Tally::BatteryLoss] = battery_loss_w;
+        rates[Tally::Chiller] = chillers.power_w;
+        rates[Tally::HeatIn] = totals.liquid_heat_w + totals.air_heat_w + totals.pump_w + fw_pump_w + air.fan_w
+            + air.compressor_w + chillers.power_w;
+        rates[Tally::HeatOut] = tower.q_w + dry.q_w + chillers.q_condenser_w + air.to_ambient_w;
+        rates[Tally::Evaporation] = tower.evaporation_kg_per_s + dry.evaporation_kg_per_s + chiller_evaporation;
+        rates[Tally::Blowdown] = tower.blowdown_kg_per_s;
+        rates[Tally::Drift] = tower.drift_kg_per_s;
+        rates[Tally::Carbon] = import_w * self.grid_carbon_kg_per_j + d.engine_carbon_kg_per_s;
+        rates[Tally::Throttled] = totals.throttled_gpus;
+        rates[Tally::Work] = totals.work_gpus;
+
+        if let Some(dy) = dy {
+            dy[f.return_state] = f.ret.rate_k_per_s(fw_return_c, fw_flow * f.cp, mixed_c, return_heat_w);
+            dy[f.supply_state] = f.supply.rate_k_per_s(fw_supply_c, fw_flow * f.cp, chillers.leaving_c, 0.0);
+            if let (Some(i), Some(b)) = (self.soc_state, &self.dispatcher.battery) {
+                dy[i] = b.soc_rate_per_s(d.battery_w);
+            }
+            for (k, rate) in rates.0.iter().enumerate() {
+                dy[self.tally_state + k] = rate / self.tally_scale.0[k];
+            }
+        }
+
+        let flow = totals.flow_kg_per_s.max(f64::MIN_POSITIVE);
+        Snapshot {
+            rates,
+            power,
+            import_w,
+            import_limit_w: inputs.import_limit_w,
+            solar_w: inputs.solar_w - curtailed_w,
+            battery_w: d.battery_w,
+            engines_w: d.engines_w,
+            soc,
+            tcs_pumps_w: totals.pump_w,
+            facility_pumps_w: fw_pump_w,
+            tcs_supply_c: totals.supply_flow_c / flow,
+            tcs_return_c: totals.return_flow_c / flow,
+            max_tcs_supply_c: totals.max_supply_c,
+            facility_supply_c: fw_supply_c,
+            facility_return_c: fw_return_c,
+            facility_flow_kg_per_s: fw_flow,
+            max_gpu_temp_c: totals.max_die_c,
+            throttled_gpus: totals.throttled_gpus,
+            saturated_cdus: totals.saturated,
+            tower,
+            dry_coolers: dry,
+            chillers,
+            air,
+            mode: c.mode,
+            chillers_on: c.chillers_on,
+        }
+    }
+
+    /// Secondary flow of a loop under its pump control, kg/s.
+    fn loop_flow(&self, l: &LoopModel, hall: &HallModel, pump_frac: f64, liquid_heat_per_loop_w: f64) -> f64 {
+        let design = l.design_flow_kg_per_s;
+        let controlled = match hall.delta_t_control_k {
+            None => design,
+            Some(dt) => (liquid_heat_per_loop_w / (hall.tcs_cp * dt)).clamp(hall.min_flow_frac * design, design),
+        };
+        controlled * pump_frac
+    }
+
+    /// A loop whose racks and piping are integrated in time.
+    #[allow(clippy::too_many_arguments)]
+    fn dynamic_loop(
+        &self,
+        l: &LoopModel,
+        hall: &HallModel,
+        load: HallLoad,
+        pump_frac: f64,
+        slots: &[RackSlot],
+        supply_state: usize,
+        pipe: ThermalNode,
+        fw_supply_c: f64,
+        y: &[f64],
+        mut dy: Option<&mut [f64]>,
+        totals: &mut LoopTotals,
+    ) -> LoopResult {
+        let rack = &hall.rack;
+        let utilisation = |s: &RackSlot| (load.utilisation * s.utilisation_factor).clamp(0.0, 1.0);
+        let liquid_heat_w = match hall.delta_t_control_k {
+            Some(_) => slots.iter().map(|s| rack.operate(utilisation(s), load.cap_w, y[s.state]).heat_to_liquid_w).sum(),
+            None => 0.0,
+        };
+        let flow = self.loop_flow(l, hall, pump_frac, liquid_heat_w);
+        let supply_c = y[supply_state];
+        let mut return_flow_c = 0.0;
+        for s in slots {
+            let temp_c = y[s.state];
+            let p = rack.operate(utilisation(s), load.cap_w, temp_c);
+            let rack_flow = flow * s.flow_share;
+            return_flow_c += rack_flow * temp_c;
+            totals.it_w += p.power_w;
+            totals.liquid_heat_w += p.heat_to_liquid_w;
+            totals.air_heat_w += p.heat_to_air_w;
+            totals.work_gpus += rack.gpus * p.gpu.throughput_frac;
+            if p.gpu.throttled {
+                totals.throttled_gpus += rack.gpus;
+            }
+            totals.max_die_c = totals.max_die_c.max(p.gpu.die_temp_c);
+            if let Some(dy) = dy.as_deref_mut() {
+                dy[s.state] = s.node.rate_k_per_s(temp_c, rack_flow * hall.tcs_cp, supply_c, p.heat_to_liquid_w);
+            }
+        }
+        let return_c = if flow > 0.0 {
+            return_flow_c / flow
+        } else {
+            slots.iter().map(|s| y[s.state]).sum::<f64>() / slots.len() as f64
+        };
+        let cdu = hall.cdu.control(return_c, flow, fw_supply_c);
+        let pump_w = hall.cdu.pump.power_w(flow);
+        if let Some(dy) = dy {
+            dy[supply_state] = pipe.rate_k_per_s(supply_c, flow * hall.tcs_cp, cdu.hx.hot_out_c, pump_w);
+        }
+        LoopResult {
+            flow_kg_per_s: flow,
+            supply_c,
+            return_c,
+            pump_w,
+            cdu,
+        }
+    }
+
+    /// A lumped loop in its steady state: the CDU holds its setpoint if it can, else its
+    /// valve is wide open and the loop settles where the exchanger carries the heat.
+    fn steady_loop(
+        &self,
+        l: &LoopModel,
+        hall: &HallModel,
+        load: HallLoad,
+        pump_frac: f64,
+        fw_supply_c: f64,
+        totals: &mut LoopTotals,
+    ) -> LoopResult {
+        let rack = &hall.rack;
+        let demand_heat_w = rack.operate(load.utilisation, load.cap_w, hall.cdu.supply_setpoint_c).heat_to_liquid_w;
+        let flow = self.loop_flow(l, hall, pump_frac, demand_heat_w * l.racks_per_loop);
+        let loop_w_per_k = flow * hall.tcs_cp;
+        let rack_w_per_k = loop_w_per_k / l.racks_per_loop;
+        let pump_w = hall.cdu.pump.power_w(flow);
+        let pump_rise_k = pump_w / loop_w_per_k;
+        let setpoint_c = hall.cdu.supply_setpoint_c;
+
+        let (mut return_c, mut point) = rack.steady(load.utilisation, load.cap_w, setpoint_c + pump_rise_k, rack_w_per_k);
+        let mut cdu = hall.cdu.control(return_c, flow, fw_supply_c);
+        let mut supply_c = setpoint_c + pump_rise_k;
+        if cdu.saturated {
+            // Valve wide open: find the return temperature at which the loop balances.
+            let max = hall.cdu.max_primary_kg_per_s;
+            let through = |ret: f64| {
+                let out = hall.cdu.exchange(ret, flow, fw_supply_c, max).hot_out_c;
+                rack.steady(load.utilisation, load.cap_w, out + pump_rise_k, rack_w_per_k).0 - ret
+            };
+            return_c = illinois(through, fw_supply_c, fw_supply_c + 200.0, 1e-9);
+            let hx = hall.cdu.exchange(return_c, flow, fw_supply_c, max);
+            supply_c = hx.hot_out_c + pump_rise_k;
+            point = rack.steady(load.utilisation, load.cap_w, supply_c, rack_w_per_k).1;
+            cdu = CduPoint {
+                primary_kg_per_s: max,
+                hx,
+                saturated: true,
+            };
+        }
+        let racks = l.count * l.racks_per_loop;
+        totals.it_w += racks * point.power_w;
+        totals.liquid_heat_w += racks * point.heat_to_liquid_w;
+        totals.air_heat_w += racks * point.heat_to_air_w;
+        totals.work_gpus += racks * rack.gpus * point.gpu.throughput_frac;
+        if point.gpu.throttled {
+            totals.throttled_gpus += racks * rack.gpus;
+        }
+        totals.max_die_c = totals.max_die_c.max(point.gpu.die_temp_c);
+        LoopResult {
+            flow_kg_per_s: flow,
+            supply_c,
+            return_c,
+            pump_w,
+            cdu,
+        }
+    }
+}
+
+/// Latent heat of evaporation of water near 30 °C, J/kg.
+const LATENT_HEAT_J_PER_KG: f64 = 2.43e6;
