@@ -8,5 +8,6 @@
 pub mod campus;
 pub mod error;
 pub mod units;
+pub mod weather;
 
 pub use error::{Error, Problem, Problems, Result};
