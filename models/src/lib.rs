@@ -10,5 +10,6 @@ pub mod error;
 pub mod load;
 pub mod scenario;
 pub mod units;
+pub mod weather;
 
 pub use error::{Error, Problem, Problems, Result};
