@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Validate a campus file and list every problem with its path.
     Check(cmd::check::Args),
+    /// Simulate a campus through time: power, cooling, water, grid.
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
     };
     match result {
         Ok(code) => code,

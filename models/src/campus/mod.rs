@@ -107,6 +107,14 @@ impl Campus {
         }
     }
 
+    /// Reads the campus's weather file (from disk, or shipped for a built-in campus).
+    pub fn load_weather(&self) -> Result<crate::weather::Weather> {
+        match self.weather_location() {
+            WeatherLocation::File(path) => crate::weather::Weather::read(path),
+            WeatherLocation::Builtin(name) => crate::weather::Weather::embedded(&name),
+        }
+    }
+
     /// IT power of every rack at full utilisation and uncapped GPUs, kW.
     pub fn it_design_kw(&self) -> f64 {
         self.spec.halls.iter().map(Hall::it_design_kw).sum()

@@ -1,7 +1,6 @@
 //! Building a [`CampusModel`] from a validated campus.
 
 use models::campus::{Campus, FlowControl};
-use models::units::l_per_min_to_kg_per_s;
 
 use super::*;
 use crate::error::{Error, Result};

@@ -6,9 +6,10 @@
 //! its enthalpy over `c_s`, the slope of the saturated-air enthalpy between the water's
 //! inlet and outlet temperatures. With `C_a = ṁ_a·c_s` and `C_w = ṁ_w·c_pw`,
 //! `Q = ε(NTU, Cr)·C_min·(h_sat(T_w,in) − h_a,in)/c_s`, and the transfer units relative to
-//! the air follow Merkel's correlation `NTU_a = c·(ṁ_w/ṁ_a)^(1+n)`. The coefficient `c`
-//! is calibrated so that a cell meets its rated approach at its design point; `n = 0.6`
-//! is Braun's typical value. Off design the model gives the approach's growth with load
+//! the air follow from Merkel's correlation `hD·A·V/ṁ_w = c·(ṁ_w/ṁ_a)^n` as
+//! `NTU_a = c·(ṁ_w/ṁ_a)^(1+n)`. The coefficient `c` is calibrated so that a cell meets its
+//! rated approach at its design point; `n = −0.6` is the middle of the −0.35 to −1.1 range
+//! Braun reports for real towers. Off design the model gives the approach's growth with load
 //! and its fall with air flow and with warmer, wetter weather.
 //!
 //! Water use: the air leaves saturated at its new enthalpy, so evaporation is
@@ -26,8 +27,8 @@ use models::weather::psychro;
 use super::hx::{counterflow_effectiveness, counterflow_ntu};
 use crate::solve::illinois;
 
-/// Braun's exponent of the water-to-air flow ratio in the transfer units.
-const MERKEL_EXPONENT: f64 = 0.6;
+/// Merkel-correlation exponent `n` of the water-to-air flow ratio (Braun 1989: −0.35 to −1.1).
+const MERKEL_EXPONENT: f64 = -0.6;
 
 /// Pressure at which catalog design points are rated, Pa.
 const RATING_PRESSURE_PA: f64 = 101_325.0;

@@ -1,0 +1,196 @@
+//! `campustwin simulate`: run a campus through time and write its time series and summary.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use models::campus::Campus;
+use models::load::{LoadSpec, LoadTable};
+use models::scenario::Scenario;
+use models::weather::Weather;
+use twin::campus::Resolution;
+use twin::sim::{RunOptions, Simulation, Summary};
+
+use crate::exit::BadInputExt;
+
+/// Default start: mid-July, when a warm-water plant works hardest.
+const DEFAULT_START: &str = "2026-07-15T00:00:00Z";
+
+/// Loop resolution on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResolutionArg {
+    /// Every rack and CDU loop integrated in time (transients, faults).
+    Rack,
+    /// Identical CDU loops lumped and quasi-steady (long runs).
+    Hall,
+}
+
+/// Arguments of `campustwin simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Campus file (TOML); the built-in example campus when absent.
+    #[arg(long)]
+    pub campus: Option<PathBuf>,
+    /// Weather file (EPW, optionally gzipped) instead of the campus's own.
+    #[arg(long)]
+    pub weather: Option<PathBuf>,
+    /// First instant simulated (RFC 3339); the scenario's, else 2026-07-15T00:00:00Z.
+    #[arg(long)]
+    pub start: Option<DateTime<Utc>>,
+    /// Simulated hours; the scenario's, else 24.
+    #[arg(long)]
+    pub hours: Option<f64>,
+    /// Output step, s; the scenario's, else 60.
+    #[arg(long = "step-s")]
+    pub step_s: Option<f64>,
+    /// IT load: constant:U[:CAP], diurnal:MIN:MAX[:PEAK_HOUR], csv:FILE or
+    /// training:PERIOD_S[:COMPUTE_FRAC]; the scenario's, else constant:0.9.
+    #[arg(long)]
+    pub load: Option<LoadSpec>,
+    /// Scenario file (TOML): start, hours, load and events.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Loop resolution.
+    #[arg(long, value_enum, default_value_t = ResolutionArg::Rack)]
+    pub resolution: ResolutionArg,
+    /// Write the time series here (CSV).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the summary here (JSON); printed to stdout when neither this nor --out is given.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+}
+
+/// Runs the simulation.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let campus = match &args.campus {
+        Some(path) => Campus::load(path).bad_input()?,
+        None => Campus::example().bad_input()?,
+    };
+    let weather = match &args.weather {
+        Some(path) => Weather::read(path).bad_input()?,
+        None => campus.load_weather().context("site.weather_file").bad_input()?,
+    };
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::load(path).bad_input()?,
+        None => Scenario::default(),
+    };
+    let start = match (args.start, scenario.start) {
+        (Some(t), _) | (None, Some(t)) => t,
+        (None, None) => DEFAULT_START.parse().context("the default start")?,
+    };
+    let hours = args.hours.or(scenario.hours).unwrap_or(24.0);
+    let step_s = args.step_s.or(scenario.step_s).unwrap_or(60.0);
+    check_positive("--hours", hours).bad_input()?;
+    check_positive("--step-s", step_s).bad_input()?;
+    let (load, load_dir) = match (&args.load, &scenario.load) {
+        (Some(l), _) => (l.clone(), None),
+        (None, Some(l)) => (l.clone(), scenario.dir.clone()),
+        (None, None) => (LoadSpec::default(), None),
+    };
+    let table = match &load {
+        LoadSpec::Csv { file } => {
+            let path = match &load_dir {
+                Some(dir) if Path::new(file).is_relative() => dir.join(file),
+                _ => PathBuf::from(file),
+            };
+            Some(LoadTable::read(&path).bad_input()?)
+        }
+        _ => None,
+    };
+    let resolution = match args.resolution {
+        ResolutionArg::Rack => Resolution::Rack,
+        ResolutionArg::Hall => Resolution::Hall,
+    };
+    let options = RunOptions::new(start, hours * 3600.0, step_s, resolution);
+    let mut sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
+        .map_err(classify)?;
+
+    let mut csv = match &args.out {
+        Some(path) => Some(csv::Writer::from_writer(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ))),
+        None => None,
+    };
+    let progress = progress_bar(hours * 3600.0);
+    let summary = sim
+        .run(
+            |record| {
+                if let Some(w) = csv.as_mut() {
+                    w.serialize(record).map_err(|e| twin::Error::Scenario(format!("writing the time series: {e}")))?;
+                }
+                Ok(())
+            },
+            |t_s| progress.set_position(t_s as u64),
+        )
+        .map_err(classify)?;
+    progress.finish_and_clear();
+    if let Some(mut w) = csv {
+        w.flush().context("writing the time series")?;
+    }
+    report(&summary);
+    let json = serde_json::to_string_pretty(&summary)?;
+    match (&args.summary, &args.out) {
+        (Some(path), _) => std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?,
+        (None, None) => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}")?;
+        }
+        (None, Some(_)) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Input and model errors are the user's (exit 2); integration failures are ours.
+fn classify(e: twin::Error) -> anyhow::Error {
+    match e {
+        twin::Error::Integration { .. } => anyhow::Error::new(e),
+        other => Err::<(), _>(other).bad_input().unwrap_err(),
+    }
+}
+
+fn check_positive(flag: &str, value: f64) -> anyhow::Result<()> {
+    anyhow::ensure!(value.is_finite() && value > 0.0, "{flag}: must be a number > 0, got {value}");
+    Ok(())
+}
+
+/// A progress bar over simulated seconds on stderr; hidden when stderr is not a terminal.
+fn progress_bar(total_s: f64) -> ProgressBar {
+    let bar = ProgressBar::new(total_s as u64);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} simulated {pos}/{len} s [{bar:40}] {percent}% eta {eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// A few lines for the operator on stderr.
+fn report(s: &Summary) {
+    eprintln!(
+        "{}: {:.1} h simulated in {:.2} s ({:.0}x real time), {:?} resolution",
+        s.campus,
+        s.simulated_s / 3600.0,
+        s.wall_s,
+        s.realtime_factor,
+        s.resolution
+    );
+    eprintln!(
+        "  IT {:.0} MWh, facility {:.0} MWh, PUE {:.3}, WUE {:.2} L/kWh, peak import {:.0} kW",
+        s.it_energy_kwh / 1000.0,
+        s.facility_energy_kwh / 1000.0,
+        s.pue,
+        s.wue_l_per_kwh,
+        s.peak_import_kw
+    );
+    match s.time_to_first_throttle_s {
+        Some(t) => eprintln!(
+            "  first GPU throttled {t:.1} s after the start; {:.1} GPU-hours throttled; hottest die {:.1} °C",
+            s.throttled_gpu_hours, s.max_gpu_temp_c
+        ),
+        None => eprintln!("  no GPU throttled; hottest die {:.1} °C", s.max_gpu_temp_c),
+    }
+    eprintln!("  energy balance residual {:.2e}", s.energy_balance_residual);
+}

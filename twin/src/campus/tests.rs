@@ -1,0 +1,1 @@
+//! Campus-level tests: steady states, conservation, resolutions, faults.
