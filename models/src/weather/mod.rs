@@ -66,3 +66,34 @@ pub fn embedded(name: &str) -> Option<&'static [u8]> {
 pub fn embedded_names() -> impl Iterator<Item = &'static str> {
     EMBEDDED.iter().map(|(name, _)| *name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campus::{Campus, WeatherLocation};
+
+    /// Every shipped campus names an embedded weather file for the place it stands.
+    #[test]
+    fn shipped_campuses_find_their_weather() {
+        for name in ["example.toml", "esif.toml"] {
+            let campus = Campus::builtin(name).expect("shipped campus");
+            let WeatherLocation::Builtin(file) = campus.weather_location() else {
+                panic!("{name}: a built-in campus uses built-in weather");
+            };
+            let weather = Weather::embedded(&file).expect("embedded weather");
+            let (site, loc) = (&campus.spec.site, weather.location());
+            assert!(
+                (site.latitude_deg - loc.latitude_deg).abs() < 0.5,
+                "{name}: {loc:?}"
+            );
+            assert!(
+                (site.longitude_deg - loc.longitude_deg).abs() < 0.5,
+                "{name}: {loc:?}"
+            );
+            assert!(
+                (site.elevation_m - loc.elevation_m).abs() < 200.0,
+                "{name}: {loc:?}"
+            );
+        }
+    }
+}

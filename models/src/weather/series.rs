@@ -28,7 +28,8 @@ pub struct WeatherSample {
     pub dew_point_c: f64,
     /// Thermodynamic wet-bulb temperature, °C.
     pub wet_bulb_c: f64,
-    /// Relative humidity, fraction (0–1), from dew point and dry bulb.
+    /// Relative humidity, fraction, from dew point and dry bulb: 0–1, a little above 1
+    /// only where the file's dew point exceeds its dry bulb (the reader tolerates 1 K).
     pub rel_humidity_frac: f64,
     /// Humidity ratio, kg water per kg dry air.
     pub humidity_ratio_kg_per_kg: f64,
