@@ -73,7 +73,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let weather = match &args.weather {
         Some(path) => Weather::read(path).bad_input()?,
-        None => campus.load_weather().context("site.weather_file").bad_input()?,
+        None => campus
+            .load_weather()
+            .context("site.weather_file")
+            .bad_input()?,
     };
     let scenario = match &args.scenario {
         Some(path) => Scenario::load(path).bad_input()?,
@@ -107,8 +110,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ResolutionArg::Hall => Resolution::Hall,
     };
     let options = RunOptions::new(start, hours * 3600.0, step_s, resolution);
-    let mut sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
-        .map_err(classify)?;
+    let mut sim = Simulation::new(
+        &campus,
+        weather,
+        &load,
+        table.as_ref(),
+        &scenario.events,
+        options,
+    )
+    .map_err(classify)?;
 
     let mut csv = match &args.out {
         Some(path) => Some(csv::Writer::from_writer(BufWriter::new(
@@ -121,7 +131,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .run(
             |record| {
                 if let Some(w) = csv.as_mut() {
-                    w.serialize(record).map_err(|e| twin::Error::Scenario(format!("writing the time series: {e}")))?;
+                    w.serialize(record).map_err(|e| {
+                        twin::Error::Scenario(format!("writing the time series: {e}"))
+                    })?;
                 }
                 Ok(())
             },
@@ -135,7 +147,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     report(&summary);
     let json = serde_json::to_string_pretty(&summary)?;
     match (&args.summary, &args.out) {
-        (Some(path), _) => std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?,
+        (Some(path), _) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?,
         (None, None) => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{json}")?;
@@ -154,14 +167,19 @@ fn classify(e: twin::Error) -> anyhow::Error {
 }
 
 fn check_positive(flag: &str, value: f64) -> anyhow::Result<()> {
-    anyhow::ensure!(value.is_finite() && value > 0.0, "{flag}: must be a number > 0, got {value}");
+    anyhow::ensure!(
+        value.is_finite() && value > 0.0,
+        "{flag}: must be a number > 0, got {value}"
+    );
     Ok(())
 }
 
 /// A progress bar over simulated seconds on stderr; hidden when stderr is not a terminal.
 fn progress_bar(total_s: f64) -> ProgressBar {
     let bar = ProgressBar::new(total_s as u64);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} simulated {pos}/{len} s [{bar:40}] {percent}% eta {eta}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} simulated {pos}/{len} s [{bar:40}] {percent}% eta {eta}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -192,5 +210,8 @@ fn report(s: &Summary) {
         ),
         None => eprintln!("  no GPU throttled; hottest die {:.1} °C", s.max_gpu_temp_c),
     }
-    eprintln!("  energy balance residual {:.2e}", s.energy_balance_residual);
+    eprintln!(
+        "  energy balance residual {:.2e}",
+        s.energy_balance_residual
+    );
 }

@@ -447,6 +447,9 @@ pub struct PowerChain {
     /// Losses of busways, PDUs and cables as a fraction of IT power at full IT load; they
     /// scale with the square of the load (resistive).
     pub distribution_loss_frac: f64,
+    /// Loads that do not follow IT or cooling: lighting, controls, security, fire
+    /// systems, kW. They count in PUE (about 10 W/m² of white space for lighting alone).
+    pub auxiliary_kw: f64,
     /// UPS between the transformers and the IT load (mechanical loads bypass it), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ups: Option<UpsBank>,

@@ -9,7 +9,11 @@ use crate::grid::engine::EngineBankModel;
 impl CampusModel {
     /// Builds the model at `resolution`. `named_cdus` lists `(hall index, CDU number)` of
     /// CDUs that events act on; they are resolved rack by rack at any resolution.
-    pub fn build(campus: &Campus, resolution: Resolution, named_cdus: &[(usize, u32)]) -> Result<CampusModel> {
+    pub fn build(
+        campus: &Campus,
+        resolution: Resolution,
+        named_cdus: &[(usize, u32)],
+    ) -> Result<CampusModel> {
         let spec = &campus.spec;
         let fw = &spec.facility_water;
         let fw_fluid = fw.fluid;
@@ -22,8 +26,13 @@ impl CampusModel {
         for (h, hall) in spec.halls.iter().enumerate() {
             let at = format!("halls[{h}]");
             let rack = RackModel::from_spec(&hall.rack, hall.tcs.fluid);
-            let cdu = CduModel::from_spec(&hall.cdu, hall.tcs.fluid, fw_fluid, hall.tcs.supply_temp_c.c())
-                .map_err(|m| Error::model(format!("{at}.cdu"), m))?;
+            let cdu = CduModel::from_spec(
+                &hall.cdu,
+                hall.tcs.fluid,
+                fw_fluid,
+                hall.tcs.supply_temp_c.c(),
+            )
+            .map_err(|m| Error::model(format!("{at}.cdu"), m))?;
             gpus += f64::from(hall.racks) * rack.gpus;
             fw_design_kg_per_s += f64::from(hall.cdus) * cdu.max_primary_kg_per_s;
             let racks_on = |k: u32| hall.racks / hall.cdus + u32::from(k <= hall.racks % hall.cdus);
@@ -43,7 +52,8 @@ impl CampusModel {
                     racks.push(RackSlot {
                         state,
                         flow_share: flow_share(i, n, hall.flow_imbalance_frac),
-                        utilisation_factor: 1.0 + hall.utilisation_spread_frac * spread(h, first_rack_of(k) + i),
+                        utilisation_factor: 1.0
+                            + hall.utilisation_spread_frac * spread(h, first_rack_of(k) + i),
                         node: ThermalNode::new(rack.capacity_j_per_k),
                     });
                     state += 1;
@@ -58,7 +68,11 @@ impl CampusModel {
                     design_flow_kg_per_s: f64::from(n) * rack.design_flow_kg_per_s,
                     kind: LoopKind::Dynamic {
                         supply_state: state,
-                        pipe: ThermalNode::of_volume(pipe_volume_m3, fluid.density_kg_per_m3(), fluid.cp_j_per_kg_k()),
+                        pipe: ThermalNode::of_volume(
+                            pipe_volume_m3,
+                            fluid.density_kg_per_m3(),
+                            fluid.cp_j_per_kg_k(),
+                        ),
                         racks: first..racks.len(),
                     },
                 });
@@ -104,7 +118,12 @@ impl CampusModel {
         let facility = FacilityModel {
             supply_setpoint_c: fw.supply_temp_c.c(),
             cp,
-            pump: Pump::from_head(fw_design_kg_per_s, density, fw.pump_head_kpa, fw.pump_efficiency),
+            pump: Pump::from_head(
+                fw_design_kg_per_s,
+                density,
+                fw.pump_head_kpa,
+                fw.pump_efficiency,
+            ),
             min_flow_kg_per_s: fw.min_flow_frac * fw_design_kg_per_s,
             supply: ThermalNode::of_volume(fw.supply_volume_m3, density, cp),
             ret: ThermalNode::of_volume(fw.return_volume_m3, density, cp),
@@ -114,10 +133,12 @@ impl CampusModel {
         let hr = &spec.heat_rejection;
         let rejection = match (&hr.cooling_towers, &hr.dry_coolers) {
             (Some(t), _) => RejectionModel::Towers(
-                TowerBankModel::from_spec(t, cp).map_err(|m| Error::model("heat_rejection.cooling_towers", m))?,
+                TowerBankModel::from_spec(t, cp)
+                    .map_err(|m| Error::model("heat_rejection.cooling_towers", m))?,
             ),
             (None, Some(d)) => RejectionModel::DryCoolers(
-                DryCoolerBankModel::from_spec(d, cp).map_err(|m| Error::model("heat_rejection.dry_coolers", m))?,
+                DryCoolerBankModel::from_spec(d, cp)
+                    .map_err(|m| Error::model("heat_rejection.dry_coolers", m))?,
             ),
             (None, None) => RejectionModel::None,
         };
@@ -131,14 +152,21 @@ impl CampusModel {
             racks,
             facility,
             rejection,
-            chillers: hr.chillers.as_ref().map(|c| (ChillerModel::from_spec(&c.unit), c.count)),
+            chillers: hr
+                .chillers
+                .as_ref()
+                .map(|c| (ChillerModel::from_spec(&c.unit), c.count)),
             air: AirCoolingModel::from_spec(&spec.air_cooling),
             power: PowerChainModel::from_spec(&spec.power, it_design_w),
             solar: grid.solar.as_ref().map(SolarModel::from_spec),
             dispatcher: Dispatcher {
                 rule: grid.dispatch.clone(),
                 battery: grid.battery.as_ref().map(BatteryModel::from_spec),
-                engines: grid.engines.iter().map(EngineBankModel::from_spec).collect(),
+                engines: grid
+                    .engines
+                    .iter()
+                    .map(EngineBankModel::from_spec)
+                    .collect(),
             },
             import_limit_w: grid.import_limit_kw * 1000.0,
             grid_carbon_kg_per_j: grid.carbon_kg_per_mwh / 3.6e9,
@@ -158,13 +186,22 @@ impl CampusModel {
         let mut y = vec![0.0; self.state_len];
         for l in &self.loops {
             let hall = &self.halls[l.hall];
-            if let LoopKind::Dynamic { supply_state, racks, .. } = &l.kind {
+            if let LoopKind::Dynamic {
+                supply_state,
+                racks,
+                ..
+            } = &l.kind
+            {
                 let setpoint = hall.cdu.supply_setpoint_c;
                 y[*supply_state] = setpoint;
                 let rack_flow_w_per_k = l.design_flow_kg_per_s / l.racks_per_loop * hall.tcs_cp;
                 for slot in &self.racks[racks.clone()] {
-                    let point = hall.rack.operate(utilisation, hall.rack.gpu.tdp_w, setpoint);
-                    y[slot.state] = setpoint + point.heat_to_liquid_w / (rack_flow_w_per_k * slot.flow_share * l.racks_per_loop);
+                    let point = hall
+                        .rack
+                        .operate(utilisation, hall.rack.gpu.tdp_w, setpoint);
+                    y[slot.state] = setpoint
+                        + point.heat_to_liquid_w
+                            / (rack_flow_w_per_k * slot.flow_share * l.racks_per_loop);
                 }
             }
         }
@@ -180,14 +217,19 @@ impl CampusModel {
 /// Share of a loop's flow reaching rack `i` of `n` on a manifold fed from one end: the
 /// nearest rack gets `1 + imbalance` times the mean, the farthest `1 − imbalance`.
 fn flow_share(i: u32, n: u32, imbalance: f64) -> f64 {
-    let position = if n > 1 { f64::from(i) / f64::from(n - 1) } else { 0.5 };
+    let position = if n > 1 {
+        f64::from(i) / f64::from(n - 1)
+    } else {
+        0.5
+    };
     (1.0 + imbalance * (1.0 - 2.0 * position)) / f64::from(n)
 }
 
 /// A fixed pseudo-random number in [−1, 1] for rack `i` of hall `h`: the spread of job
 /// loads across racks, the same on every run.
 fn spread(h: usize, i: u32) -> f64 {
-    let mut x = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(i).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut x = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(i).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 29;

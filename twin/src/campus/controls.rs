@@ -81,7 +81,8 @@ impl CampusModel {
             let demand_w = match c.mode {
                 // In mechanical mode the chillers take the return as it comes.
                 RejectionMode::Mechanical => {
-                    snapshot.facility_flow_kg_per_s * self.facility.cp
+                    snapshot.facility_flow_kg_per_s
+                        * self.facility.cp
                         * (snapshot.facility_return_c - self.facility.supply_setpoint_c)
                 }
                 _ => snapshot.chillers.demand_w,
@@ -101,7 +102,11 @@ impl CampusModel {
             }
             c.chillers_on = c.chillers_on.min(chillers_available);
             if c.mode != RejectionMode::Mechanical {
-                c.mode = if c.chillers_on > 0 { RejectionMode::Partial } else { RejectionMode::Free };
+                c.mode = if c.chillers_on > 0 {
+                    RejectionMode::Partial
+                } else {
+                    RejectionMode::Free
+                };
             }
         }
         let soc = self.soc_state.map_or(0.0, |i| y[i]);
@@ -118,11 +123,22 @@ impl CampusModel {
 
     /// Mechanical cooling when the air cannot cool the return water, with hysteresis; only
     /// where chillers exist to take over.
-    fn next_mode(&self, mode: RejectionMode, inputs: &Inputs, facility_return_c: f64) -> RejectionMode {
+    fn next_mode(
+        &self,
+        mode: RejectionMode,
+        inputs: &Inputs,
+        facility_return_c: f64,
+    ) -> RejectionMode {
         let air_c = match self.rejection {
             RejectionModel::Towers(_) => inputs.weather.wet_bulb_c,
             RejectionModel::DryCoolers(_) => inputs.weather.dry_bulb_c,
-            RejectionModel::None => return if self.chillers.is_some() { RejectionMode::Mechanical } else { RejectionMode::Free },
+            RejectionModel::None => {
+                return if self.chillers.is_some() {
+                    RejectionMode::Mechanical
+                } else {
+                    RejectionMode::Free
+                };
+            }
         };
         if self.chillers.is_none() {
             return RejectionMode::Free;

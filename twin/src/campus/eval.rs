@@ -9,11 +9,11 @@
 use models::weather::WeatherSample;
 
 use super::*;
+use crate::cooling::air::AirPoint;
 use crate::cooling::cdu::CduPoint;
 use crate::cooling::chiller::ChillerPoint;
 use crate::cooling::dry_cooler::DryCoolerPoint;
 use crate::cooling::tower::{AirIn, TowerPoint};
-use crate::cooling::air::AirPoint;
 use crate::grid::dispatch::Dispatch;
 use crate::it::load::HallLoad;
 use crate::power::PowerPoint;
@@ -144,11 +144,26 @@ impl CampusModel {
             let load = inputs.hall_loads[l.hall];
             let pump_frac = inputs.pump_flow_frac[i];
             let r = match &l.kind {
-                LoopKind::Dynamic { supply_state, pipe, racks } => self.dynamic_loop(
-                    l, hall, load, pump_frac, &self.racks[racks.clone()], *supply_state, *pipe, fw_supply_c, y,
-                    dy.as_deref_mut(), &mut totals,
+                LoopKind::Dynamic {
+                    supply_state,
+                    pipe,
+                    racks,
+                } => self.dynamic_loop(
+                    l,
+                    hall,
+                    load,
+                    pump_frac,
+                    &self.racks[racks.clone()],
+                    *supply_state,
+                    *pipe,
+                    fw_supply_c,
+                    y,
+                    dy.as_deref_mut(),
+                    &mut totals,
                 ),
-                LoopKind::QuasiSteady => self.steady_loop(l, hall, load, pump_frac, fw_supply_c, &mut totals),
+                LoopKind::QuasiSteady => {
+                    self.steady_loop(l, hall, load, pump_frac, fw_supply_c, &mut totals)
+                }
             };
             totals.pump_w += l.count * r.pump_w;
             totals.primary_kg_per_s += l.count * r.cdu.primary_kg_per_s;
@@ -166,7 +181,9 @@ impl CampusModel {
         let bypass_kg_per_s = (f.min_flow_kg_per_s - totals.primary_kg_per_s).max(0.0);
         let fw_flow = totals.primary_kg_per_s + bypass_kg_per_s;
         let mixed_c = (totals.primary_enthalpy_w + bypass_kg_per_s * fw_supply_c) / fw_flow;
-        let air = self.air.evaluate(totals.air_heat_w, inputs.weather.dry_bulb_c);
+        let air = self
+            .air
+            .evaluate(totals.air_heat_w, inputs.weather.dry_bulb_c);
         let fw_pump_w = f.pump.power_w(fw_flow);
         let return_heat_w = air.to_facility_water_w + fw_pump_w;
 
@@ -175,14 +192,24 @@ impl CampusModel {
         let setpoint_c = f.supply_setpoint_c;
         let (tower, dry, after_rejection_c) = match (self.rejection, c.mode) {
             (RejectionModel::Towers(t), mode) if mode != RejectionMode::Mechanical => {
-                let p = t.control(fw_return_c, fw_flow, setpoint_c, inputs.failed_tower_fans, &inputs.air);
+                let p = t.control(
+                    fw_return_c,
+                    fw_flow,
+                    setpoint_c,
+                    inputs.failed_tower_fans,
+                    &inputs.air,
+                );
                 (p, DryCoolerPoint::default(), p.outlet_c)
             }
             (RejectionModel::DryCoolers(d), mode) if mode != RejectionMode::Mechanical => {
                 let p = d.control(fw_return_c, fw_flow, setpoint_c, &inputs.air);
                 (TowerPoint::default(), p, p.outlet_c)
             }
-            _ => (TowerPoint::default(), DryCoolerPoint::default(), fw_return_c),
+            _ => (
+                TowerPoint::default(),
+                DryCoolerPoint::default(),
+                fw_return_c,
+            ),
         };
         let chillers = match self.chillers {
             Some((chiller, _)) => chiller.trim(
@@ -205,14 +232,23 @@ impl CampusModel {
         };
 
         // Electricity.
-        let mechanical_w = totals.pump_w + fw_pump_w + tower.fan_w + dry.fan_w + chillers.power_w + air.fan_w + air.compressor_w;
+        let mechanical_w = totals.pump_w
+            + fw_pump_w
+            + tower.fan_w
+            + dry.fan_w
+            + chillers.power_w
+            + air.fan_w
+            + air.compressor_w;
         let power = self.power.evaluate(totals.it_w, mechanical_w);
         let d: Dispatch = c.dispatch;
         let net_w = power.facility_w - inputs.solar_w - d.battery_w - d.engines_w;
         let import_w = net_w.max(0.0);
         let curtailed_w = (-net_w).min(inputs.solar_w).max(0.0);
         let soc = self.soc_state.map_or(0.0, |i| y[i]);
-        let battery_loss_w = self.dispatcher.battery.map_or(0.0, |b| b.balance_at(d.battery_w).loss_w());
+        let battery_loss_w = self
+            .dispatcher
+            .battery
+            .map_or(0.0, |b| b.balance_at(d.battery_w).loss_w());
 
         // Tallies.
         let mut rates = Tallies::default();
@@ -220,6 +256,7 @@ impl CampusModel {
         rates[Tally::Facility] = power.facility_w;
         rates[Tally::Cooling] = mechanical_w;
         rates[Tally::Loss] = power.loss_w();
+        rates[Tally::Auxiliary] = power.auxiliary_w;
         rates[Tally::Import] = import_w;
         rates[Tally::OverLimit] = (import_w - inputs.import_limit_w).max(0.0);
         rates[Tally::Solar] = inputs.solar_w - curtailed_w;
@@ -228,10 +265,16 @@ impl CampusModel {
         rates[Tally::EngineFuel] = d.engine_fuel_w;
         rates[Tally::BatteryLoss] = battery_loss_w;
         rates[Tally::Chiller] = chillers.power_w;
-        rates[Tally::HeatIn] = totals.liquid_heat_w + totals.air_heat_w + totals.pump_w + fw_pump_w + air.fan_w
-            + air.compressor_w + chillers.power_w;
+        rates[Tally::HeatIn] = totals.liquid_heat_w
+            + totals.air_heat_w
+            + totals.pump_w
+            + fw_pump_w
+            + air.fan_w
+            + air.compressor_w
+            + chillers.power_w;
         rates[Tally::HeatOut] = tower.q_w + dry.q_w + chillers.q_condenser_w + air.to_ambient_w;
-        rates[Tally::Evaporation] = tower.evaporation_kg_per_s + dry.evaporation_kg_per_s + chiller_evaporation;
+        rates[Tally::Evaporation] =
+            tower.evaporation_kg_per_s + dry.evaporation_kg_per_s + chiller_evaporation;
         rates[Tally::Blowdown] = tower.blowdown_kg_per_s;
         rates[Tally::Drift] = tower.drift_kg_per_s;
         rates[Tally::Carbon] = import_w * self.grid_carbon_kg_per_j + d.engine_carbon_kg_per_s;
@@ -239,8 +282,12 @@ impl CampusModel {
         rates[Tally::Work] = totals.work_gpus;
 
         if let Some(dy) = dy {
-            dy[f.return_state] = f.ret.rate_k_per_s(fw_return_c, fw_flow * f.cp, mixed_c, return_heat_w);
-            dy[f.supply_state] = f.supply.rate_k_per_s(fw_supply_c, fw_flow * f.cp, chillers.leaving_c, 0.0);
+            dy[f.return_state] =
+                f.ret
+                    .rate_k_per_s(fw_return_c, fw_flow * f.cp, mixed_c, return_heat_w);
+            dy[f.supply_state] =
+                f.supply
+                    .rate_k_per_s(fw_supply_c, fw_flow * f.cp, chillers.leaving_c, 0.0);
             if let (Some(i), Some(b)) = (self.soc_state, &self.dispatcher.battery) {
                 dy[i] = b.soc_rate_per_s(d.battery_w);
             }
@@ -280,11 +327,18 @@ impl CampusModel {
     }
 
     /// Secondary flow of a loop under its pump control, kg/s.
-    fn loop_flow(&self, l: &LoopModel, hall: &HallModel, pump_frac: f64, liquid_heat_per_loop_w: f64) -> f64 {
+    fn loop_flow(
+        &self,
+        l: &LoopModel,
+        hall: &HallModel,
+        pump_frac: f64,
+        liquid_heat_per_loop_w: f64,
+    ) -> f64 {
         let design = l.design_flow_kg_per_s;
         let controlled = match hall.delta_t_control_k {
             None => design,
-            Some(dt) => (liquid_heat_per_loop_w / (hall.tcs_cp * dt)).clamp(hall.min_flow_frac * design, design),
+            Some(dt) => (liquid_heat_per_loop_w / (hall.tcs_cp * dt))
+                .clamp(hall.min_flow_frac * design, design),
         };
         controlled * pump_frac
     }
@@ -308,7 +362,13 @@ impl CampusModel {
         let rack = &hall.rack;
         let utilisation = |s: &RackSlot| (load.utilisation * s.utilisation_factor).clamp(0.0, 1.0);
         let liquid_heat_w = match hall.delta_t_control_k {
-            Some(_) => slots.iter().map(|s| rack.operate(utilisation(s), load.cap_w, y[s.state]).heat_to_liquid_w).sum(),
+            Some(_) => slots
+                .iter()
+                .map(|s| {
+                    rack.operate(utilisation(s), load.cap_w, y[s.state])
+                        .heat_to_liquid_w
+                })
+                .sum(),
             None => 0.0,
         };
         let flow = self.loop_flow(l, hall, pump_frac, liquid_heat_w);
@@ -328,7 +388,12 @@ impl CampusModel {
             }
             totals.max_die_c = totals.max_die_c.max(p.gpu.die_temp_c);
             if let Some(dy) = dy.as_deref_mut() {
-                dy[s.state] = s.node.rate_k_per_s(temp_c, rack_flow * hall.tcs_cp, supply_c, p.heat_to_liquid_w);
+                dy[s.state] = s.node.rate_k_per_s(
+                    temp_c,
+                    rack_flow * hall.tcs_cp,
+                    supply_c,
+                    p.heat_to_liquid_w,
+                );
             }
         }
         let return_c = if flow > 0.0 {
@@ -339,7 +404,8 @@ impl CampusModel {
         let cdu = hall.cdu.control(return_c, flow, fw_supply_c);
         let pump_w = hall.cdu.pump.power_w(flow);
         if let Some(dy) = dy {
-            dy[supply_state] = pipe.rate_k_per_s(supply_c, flow * hall.tcs_cp, cdu.hx.hot_out_c, pump_w);
+            dy[supply_state] =
+                pipe.rate_k_per_s(supply_c, flow * hall.tcs_cp, cdu.hx.hot_out_c, pump_w);
         }
         LoopResult {
             flow_kg_per_s: flow,
@@ -362,7 +428,9 @@ impl CampusModel {
         totals: &mut LoopTotals,
     ) -> LoopResult {
         let rack = &hall.rack;
-        let demand_heat_w = rack.operate(load.utilisation, load.cap_w, hall.cdu.supply_setpoint_c).heat_to_liquid_w;
+        let demand_heat_w = rack
+            .operate(load.utilisation, load.cap_w, hall.cdu.supply_setpoint_c)
+            .heat_to_liquid_w;
         let flow = self.loop_flow(l, hall, pump_frac, demand_heat_w * l.racks_per_loop);
         let loop_w_per_k = flow * hall.tcs_cp;
         let rack_w_per_k = loop_w_per_k / l.racks_per_loop;
@@ -370,7 +438,12 @@ impl CampusModel {
         let pump_rise_k = pump_w / loop_w_per_k;
         let setpoint_c = hall.cdu.supply_setpoint_c;
 
-        let (mut return_c, mut point) = rack.steady(load.utilisation, load.cap_w, setpoint_c + pump_rise_k, rack_w_per_k);
+        let (mut return_c, mut point) = rack.steady(
+            load.utilisation,
+            load.cap_w,
+            setpoint_c + pump_rise_k,
+            rack_w_per_k,
+        );
         let mut cdu = hall.cdu.control(return_c, flow, fw_supply_c);
         let mut supply_c = setpoint_c + pump_rise_k;
         if cdu.saturated {
@@ -378,12 +451,20 @@ impl CampusModel {
             let max = hall.cdu.max_primary_kg_per_s;
             let through = |ret: f64| {
                 let out = hall.cdu.exchange(ret, flow, fw_supply_c, max).hot_out_c;
-                rack.steady(load.utilisation, load.cap_w, out + pump_rise_k, rack_w_per_k).0 - ret
+                rack.steady(
+                    load.utilisation,
+                    load.cap_w,
+                    out + pump_rise_k,
+                    rack_w_per_k,
+                )
+                .0 - ret
             };
             return_c = illinois(through, fw_supply_c, fw_supply_c + 200.0, 1e-9);
             let hx = hall.cdu.exchange(return_c, flow, fw_supply_c, max);
             supply_c = hx.hot_out_c + pump_rise_k;
-            point = rack.steady(load.utilisation, load.cap_w, supply_c, rack_w_per_k).1;
+            point = rack
+                .steady(load.utilisation, load.cap_w, supply_c, rack_w_per_k)
+                .1;
             cdu = CduPoint {
                 primary_kg_per_s: max,
                 hx,

@@ -199,7 +199,9 @@ impl CampusModel {
             .loops
             .iter()
             .map(|l| match &l.kind {
-                LoopKind::Dynamic { supply_state, pipe, .. } => pipe.stored_j(y[*supply_state]),
+                LoopKind::Dynamic {
+                    supply_state, pipe, ..
+                } => pipe.stored_j(y[*supply_state]),
                 LoopKind::QuasiSteady => 0.0,
             })
             .sum();

@@ -19,6 +19,8 @@ pub enum Tally {
     Cooling,
     /// Electrical losses: distribution, UPS, transformers.
     Loss,
+    /// Auxiliary loads: lighting, controls.
+    Auxiliary,
     /// Grid import.
     Import,
     /// Import above the limit.
@@ -55,7 +57,7 @@ pub enum Tally {
 
 impl Tally {
     /// How many there are.
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 21;
 
     /// Every tally, in state order.
     pub const ALL: [Tally; Tally::COUNT] = [
@@ -63,6 +65,7 @@ impl Tally {
         Tally::Facility,
         Tally::Cooling,
         Tally::Loss,
+        Tally::Auxiliary,
         Tally::Import,
         Tally::OverLimit,
         Tally::Solar,

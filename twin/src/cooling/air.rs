@@ -55,12 +55,19 @@ impl AirCoolingModel {
     /// fields when the sink needs them; absent ones fall back to the facility-water sink
     /// only if validation was bypassed.
     pub fn from_spec(a: &AirCooling) -> Self {
-        let sink = match (a.sink, &a.chiller, a.chilled_water_temp_c, a.economiser_below_c) {
-            (AirSink::ChilledWater, Some(chiller), Some(chw), Some(econ)) => AirSinkModel::ChilledWater {
-                chiller: ChillerModel::from_spec(chiller),
-                chilled_water_c: chw.c(),
-                economiser_below_c: econ.c(),
-            },
+        let sink = match (
+            a.sink,
+            &a.chiller,
+            a.chilled_water_temp_c,
+            a.economiser_below_c,
+        ) {
+            (AirSink::ChilledWater, Some(chiller), Some(chw), Some(econ)) => {
+                AirSinkModel::ChilledWater {
+                    chiller: ChillerModel::from_spec(chiller),
+                    chilled_water_c: chw.c(),
+                    economiser_below_c: econ.c(),
+                }
+            }
             _ => AirSinkModel::FacilityWater,
         };
         AirCoolingModel {
@@ -81,7 +88,11 @@ impl AirCoolingModel {
                 to_facility_water_w: coil_w,
                 to_ambient_w: 0.0,
             },
-            AirSinkModel::ChilledWater { chiller, chilled_water_c, economiser_below_c } => {
+            AirSinkModel::ChilledWater {
+                chiller,
+                chilled_water_c,
+                economiser_below_c,
+            } => {
                 let compressor_w = if dry_bulb_c < economiser_below_c {
                     0.0
                 } else {
@@ -127,7 +138,9 @@ mod tests {
         assert!((cold.fan_w - 3e4).abs() < 1e-9);
         assert_eq!(cold.compressor_w, 0.0);
         // Hot day: compressor at the COP for 18 °C water against 35 °C air.
-        let AirSinkModel::ChilledWater { chiller, .. } = m.sink else { panic!() };
+        let AirSinkModel::ChilledWater { chiller, .. } = m.sink else {
+            panic!()
+        };
         let hot = m.evaluate(1e6, 35.0);
         assert!((hot.compressor_w - 1.03e6 / chiller.cop(18.0, 35.0)).abs() < 1e-6);
     }

@@ -77,7 +77,10 @@ impl AirIn {
             wet_bulb_c: w.wet_bulb_c,
             humidity_ratio: w.humidity_ratio_kg_per_kg,
             pressure_pa: w.pressure_pa,
-            enthalpy_j_per_kg: psychro::moist_air_enthalpy_j_per_kg(w.dry_bulb_c, w.humidity_ratio_kg_per_kg),
+            enthalpy_j_per_kg: psychro::moist_air_enthalpy_j_per_kg(
+                w.dry_bulb_c,
+                w.humidity_ratio_kg_per_kg,
+            ),
         }
     }
 
@@ -151,8 +154,13 @@ impl TowerBankModel {
         let outlet_c = cell.design_wet_bulb_c.c() + cell.design_approach_k.k();
         let inlet_c = outlet_c + range_k;
         let air = AirIn::saturated(cell.design_wet_bulb_c.c(), RATING_PRESSURE_PA);
-        let (c_min, cr, c_air, driving_k) =
-            model.exchanger(inlet_c, outlet_c, water_kg_per_s, cell.design_air_flow_kg_per_s, &air);
+        let (c_min, cr, c_air, driving_k) = model.exchanger(
+            inlet_c,
+            outlet_c,
+            water_kg_per_s,
+            cell.design_air_flow_kg_per_s,
+            &air,
+        );
         let effectiveness = q_w / (c_min * driving_k);
         let ntu_min = counterflow_ntu(effectiveness, cr).ok_or_else(|| {
             format!(
@@ -169,27 +177,49 @@ impl TowerBankModel {
 
     /// The exchanger analogy for water between `inlet_c` and `outlet_c`: `(C_min, Cr,
     /// C_air, driving difference in K)`.
-    fn exchanger(&self, inlet_c: f64, outlet_c: f64, water_kg_per_s: f64, air_kg_per_s: f64, air: &AirIn) -> (f64, f64, f64, f64) {
+    fn exchanger(
+        &self,
+        inlet_c: f64,
+        outlet_c: f64,
+        water_kg_per_s: f64,
+        air_kg_per_s: f64,
+        air: &AirIn,
+    ) -> (f64, f64, f64, f64) {
         let h_in = psychro::saturated_air_enthalpy_j_per_kg(inlet_c, air.pressure_pa);
         let cs = if (inlet_c - outlet_c).abs() > 1e-6 {
-            (h_in - psychro::saturated_air_enthalpy_j_per_kg(outlet_c, air.pressure_pa)) / (inlet_c - outlet_c)
+            (h_in - psychro::saturated_air_enthalpy_j_per_kg(outlet_c, air.pressure_pa))
+                / (inlet_c - outlet_c)
         } else {
             psychro::saturated_air_enthalpy_slope_j_per_kg_k(inlet_c, air.pressure_pa)
         };
         let c_air = air_kg_per_s * cs;
         let c_water = water_kg_per_s * self.water_cp;
         let (c_min, c_max) = (c_air.min(c_water), c_air.max(c_water));
-        (c_min, c_min / c_max, c_air, (h_in - air.enthalpy_j_per_kg) / cs)
+        (
+            c_min,
+            c_min / c_max,
+            c_air,
+            (h_in - air.enthalpy_j_per_kg) / cs,
+        )
     }
 
     /// Heat one cell takes from `water_kg_per_s` entering at `inlet_c` if it leaves at
     /// `outlet_c` (which sets `c_s`), W.
-    fn cell_heat_w(&self, inlet_c: f64, outlet_c: f64, water_kg_per_s: f64, air_kg_per_s: f64, air: &AirIn) -> f64 {
+    fn cell_heat_w(
+        &self,
+        inlet_c: f64,
+        outlet_c: f64,
+        water_kg_per_s: f64,
+        air_kg_per_s: f64,
+        air: &AirIn,
+    ) -> f64 {
         if water_kg_per_s <= 0.0 || air_kg_per_s <= 0.0 {
             return 0.0;
         }
-        let (c_min, cr, c_air, driving_k) = self.exchanger(inlet_c, outlet_c, water_kg_per_s, air_kg_per_s, air);
-        let ntu_air = self.ntu_coefficient * (water_kg_per_s / air_kg_per_s).powf(1.0 + MERKEL_EXPONENT);
+        let (c_min, cr, c_air, driving_k) =
+            self.exchanger(inlet_c, outlet_c, water_kg_per_s, air_kg_per_s, air);
+        let ntu_air =
+            self.ntu_coefficient * (water_kg_per_s / air_kg_per_s).powf(1.0 + MERKEL_EXPONENT);
         counterflow_effectiveness(ntu_air * c_air / c_min, cr) * c_min * driving_k
     }
 
@@ -216,12 +246,20 @@ impl TowerBankModel {
 
     /// Air flow of a cell at fan speed `speed_frac`, kg/s.
     fn air_kg_per_s(&self, speed_frac: f64) -> f64 {
-        self.design_air_kg_per_s * (self.free_convection_frac + (1.0 - self.free_convection_frac) * speed_frac)
+        self.design_air_kg_per_s
+            * (self.free_convection_frac + (1.0 - self.free_convection_frac) * speed_frac)
     }
 
     /// The bank holding its leaving water at `setpoint_c` as far as it can, with
     /// `failed_fans` cells on natural draft.
-    pub fn control(&self, inlet_c: f64, water_kg_per_s: f64, setpoint_c: f64, failed_fans: u32, air: &AirIn) -> TowerPoint {
+    pub fn control(
+        &self,
+        inlet_c: f64,
+        water_kg_per_s: f64,
+        setpoint_c: f64,
+        failed_fans: u32,
+        air: &AirIn,
+    ) -> TowerPoint {
         let cells = f64::from(self.cells);
         let failed = f64::from(failed_fans.min(self.cells));
         let working = cells - failed;
@@ -230,7 +268,9 @@ impl TowerBankModel {
             return self.bypassed(inlet_c);
         }
         let natural = self.cell(inlet_c, per_cell, self.air_kg_per_s(0.0), air);
-        let mix = |working_outlet_c: f64| (working * working_outlet_c + failed * natural.outlet_c) / cells;
+        let mix = |working_outlet_c: f64| {
+            (working * working_outlet_c + failed * natural.outlet_c) / cells
+        };
         let full = self.cell(inlet_c, per_cell, self.air_kg_per_s(1.0), air);
         if mix(full.outlet_c) >= setpoint_c || working == 0.0 {
             return self.point(working, failed, 1.0, 1.0, per_cell, full, natural, air);
@@ -242,23 +282,36 @@ impl TowerBankModel {
         // setpoint; that fixes c_s, so the fan speed is a root of a monotone function.
         let target_c = (cells * setpoint_c - failed * natural.outlet_c) / working;
         let needed_w = per_cell * self.water_cp * (inlet_c - target_c);
-        let shortfall = |s: f64| self.cell_heat_w(inlet_c, target_c, per_cell, self.air_kg_per_s(s), air) - needed_w;
+        let shortfall = |s: f64| {
+            self.cell_heat_w(inlet_c, target_c, per_cell, self.air_kg_per_s(s), air) - needed_w
+        };
         let speed = illinois(shortfall, 0.0, 1.0, 1e-10);
         let controlled = Cell {
             q_w: needed_w,
             outlet_c: target_c,
             air_kg_per_s: self.air_kg_per_s(speed),
         };
-        self.point(working, failed, speed, 1.0, per_cell, controlled, natural, air)
+        self.point(
+            working, failed, speed, 1.0, per_cell, controlled, natural, air,
+        )
     }
 
     /// Fans off and part of the water around the fill, so the mix leaves at `setpoint_c`.
-    fn with_bypass(&self, inlet_c: f64, water_kg_per_s: f64, setpoint_c: f64, air: &AirIn) -> TowerPoint {
+    fn with_bypass(
+        &self,
+        inlet_c: f64,
+        water_kg_per_s: f64,
+        setpoint_c: f64,
+        air: &AirIn,
+    ) -> TowerPoint {
         let cells = f64::from(self.cells);
         let needed_w = water_kg_per_s * self.water_cp * (inlet_c - setpoint_c);
         let natural_air = self.air_kg_per_s(0.0);
         let removed_w = |through: f64| {
-            cells * self.cell(inlet_c, through * water_kg_per_s / cells, natural_air, air).q_w
+            cells
+                * self
+                    .cell(inlet_c, through * water_kg_per_s / cells, natural_air, air)
+                    .q_w
         };
         let through = illinois(|x| removed_w(x) - needed_w, 0.0, 1.0, 1e-10);
         let per_cell = through * water_kg_per_s / cells;
@@ -289,8 +342,8 @@ impl TowerBankModel {
         air: &AirIn,
     ) -> TowerPoint {
         let cells = working + failed;
-        let evaporation =
-            working * self.evaporation(working_cell, air) + failed * self.evaporation(failed_cell, air);
+        let evaporation = working * self.evaporation(working_cell, air)
+            + failed * self.evaporation(failed_cell, air);
         TowerPoint {
             q_w: working * working_cell.q_w + failed * failed_cell.q_w,
             outlet_c: (working * working_cell.outlet_c + failed * failed_cell.outlet_c) / cells,
@@ -324,7 +377,11 @@ mod tests {
 
     fn bank() -> TowerBankModel {
         let campus = Campus::example().unwrap();
-        TowerBankModel::from_spec(campus.spec.heat_rejection.cooling_towers.as_ref().unwrap(), 4178.0).unwrap()
+        TowerBankModel::from_spec(
+            campus.spec.heat_rejection.cooling_towers.as_ref().unwrap(),
+            4178.0,
+        )
+        .unwrap()
     }
 
     /// Water flow of the whole bank at its design point.
@@ -336,7 +393,12 @@ mod tests {
     fn analytic_design_point_is_met_exactly() {
         let b = bank();
         let air = AirIn::saturated(25.6, RATING_PRESSURE_PA);
-        let cell = b.cell(25.6 + 5.0 + 8.0, 7.0e6 / (4178.0 * 8.0), b.design_air_kg_per_s, &air);
+        let cell = b.cell(
+            25.6 + 5.0 + 8.0,
+            7.0e6 / (4178.0 * 8.0),
+            b.design_air_kg_per_s,
+            &air,
+        );
         assert!((cell.outlet_c - 30.6).abs() < 1e-6, "{}", cell.outlet_c);
         assert!((cell.q_w - 7.0e6).abs() / 7.0e6 < 1e-6);
     }

@@ -74,11 +74,19 @@ impl LoadProfile {
         table: Option<&LoadTable>,
     ) -> Result<LoadProfile> {
         Ok(match spec {
-            LoadSpec::Constant { utilisation, power_cap_frac } => LoadProfile::Constant {
+            LoadSpec::Constant {
+                utilisation,
+                power_cap_frac,
+            } => LoadProfile::Constant {
                 utilisation: *utilisation,
                 cap_frac: *power_cap_frac,
             },
-            LoadSpec::Diurnal { min_utilisation, max_utilisation, peak_hour, power_cap_frac } => {
+            LoadSpec::Diurnal {
+                min_utilisation,
+                max_utilisation,
+                peak_hour,
+                power_cap_frac,
+            } => {
                 let seconds = start.timestamp() as f64 + time_zone_h * 3600.0;
                 LoadProfile::Diurnal {
                     min: *min_utilisation,
@@ -89,23 +97,37 @@ impl LoadProfile {
                 }
             }
             LoadSpec::Csv { file } => {
-                let table = table.ok_or_else(|| Error::Scenario(format!("load table `{file}` was not read")))?;
+                let table = table
+                    .ok_or_else(|| Error::Scenario(format!("load table `{file}` was not read")))?;
                 Self::from_table(table, file, start, hall_names)?
             }
-            LoadSpec::Training { period_s, compute_frac, compute_utilisation, communication_utilisation, power_cap_frac } => {
-                LoadProfile::Training {
-                    period_s: *period_s,
-                    compute_frac: *compute_frac,
-                    compute_utilisation: *compute_utilisation,
-                    communication_utilisation: *communication_utilisation,
-                    cap_frac: *power_cap_frac,
-                }
-            }
+            LoadSpec::Training {
+                period_s,
+                compute_frac,
+                compute_utilisation,
+                communication_utilisation,
+                power_cap_frac,
+            } => LoadProfile::Training {
+                period_s: *period_s,
+                compute_frac: *compute_frac,
+                compute_utilisation: *compute_utilisation,
+                communication_utilisation: *communication_utilisation,
+                cap_frac: *power_cap_frac,
+            },
         })
     }
 
-    fn from_table(table: &LoadTable, file: &str, start: DateTime<Utc>, hall_names: &[&str]) -> Result<LoadProfile> {
-        if let Some(row) = table.rows.iter().find(|r| !hall_names.contains(&r.hall.as_str())) {
+    fn from_table(
+        table: &LoadTable,
+        file: &str,
+        start: DateTime<Utc>,
+        hall_names: &[&str],
+    ) -> Result<LoadProfile> {
+        if let Some(row) = table
+            .rows
+            .iter()
+            .find(|r| !hall_names.contains(&r.hall.as_str()))
+        {
             return Err(Error::Scenario(format!(
                 "{file}: hall `{}` is not on the campus (its halls: {})",
                 row.hall,
@@ -118,10 +140,20 @@ impl LoadProfile {
                 .rows
                 .iter()
                 .filter(|r| r.hall == *name)
-                .map(|r| ((r.time - start).num_milliseconds() as f64 / 1000.0, r.utilisation, r.power_cap_w))
+                .map(|r| {
+                    (
+                        (r.time - start).num_milliseconds() as f64 / 1000.0,
+                        r.utilisation,
+                        r.power_cap_w,
+                    )
+                })
                 .collect();
             match rows.first() {
-                None => return Err(Error::Scenario(format!("{file}: hall `{name}` has no rows"))),
+                None => {
+                    return Err(Error::Scenario(format!(
+                        "{file}: hall `{name}` has no rows"
+                    )));
+                }
                 Some((t, _, _)) if *t > 0.0 => {
                     return Err(Error::Scenario(format!(
                         "{file}: hall `{name}` starts at {}, after the simulation start {start}; give it a row at or before the start",
@@ -137,11 +169,20 @@ impl LoadProfile {
     /// The load of hall `hall` (index) with GPUs of `tdp_w`, at `t_s` after the start.
     pub fn at(&self, hall: usize, t_s: f64, tdp_w: f64) -> HallLoad {
         match self {
-            LoadProfile::Constant { utilisation, cap_frac } => HallLoad {
+            LoadProfile::Constant {
+                utilisation,
+                cap_frac,
+            } => HallLoad {
                 utilisation: *utilisation,
                 cap_w: cap_frac * tdp_w,
             },
-            LoadProfile::Diurnal { min, max, peak_hour, cap_frac, start_local_hour } => {
+            LoadProfile::Diurnal {
+                min,
+                max,
+                peak_hour,
+                cap_frac,
+                start_local_hour,
+            } => {
                 let hour = start_local_hour + t_s / 3600.0;
                 let phase = 2.0 * std::f64::consts::PI * (hour - peak_hour) / 24.0;
                 HallLoad {
@@ -151,13 +192,25 @@ impl LoadProfile {
             }
             LoadProfile::Table { halls } => {
                 let rows = &halls[hall];
-                let i = rows.partition_point(|(t, _, _)| *t <= t_s).saturating_sub(1);
+                let i = rows
+                    .partition_point(|(t, _, _)| *t <= t_s)
+                    .saturating_sub(1);
                 let (_, utilisation, cap_w) = rows[i];
                 HallLoad { utilisation, cap_w }
             }
-            LoadProfile::Training { period_s, compute_frac, compute_utilisation, communication_utilisation, cap_frac } => {
+            LoadProfile::Training {
+                period_s,
+                compute_frac,
+                compute_utilisation,
+                communication_utilisation,
+                cap_frac,
+            } => {
                 let phase = (t_s / period_s).fract();
-                let utilisation = if phase < *compute_frac { *compute_utilisation } else { *communication_utilisation };
+                let utilisation = if phase < *compute_frac {
+                    *compute_utilisation
+                } else {
+                    *communication_utilisation
+                };
                 HallLoad {
                     utilisation,
                     cap_w: cap_frac * tdp_w,
@@ -174,10 +227,18 @@ impl LoadProfile {
                 .iter()
                 .filter_map(|rows| rows.iter().map(|(t, _, _)| *t).find(|t| *t > t_s + 1e-9))
                 .reduce(f64::min),
-            LoadProfile::Training { period_s, compute_frac, .. } => {
+            LoadProfile::Training {
+                period_s,
+                compute_frac,
+                ..
+            } => {
                 let cycle = (t_s / period_s).floor();
                 let compute_end = (cycle + compute_frac) * period_s;
-                Some(if compute_end > t_s + 1e-9 { compute_end } else { (cycle + 1.0) * period_s })
+                Some(if compute_end > t_s + 1e-9 {
+                    compute_end
+                } else {
+                    (cycle + 1.0) * period_s
+                })
             }
         }
     }
@@ -193,7 +254,12 @@ mod tests {
 
     #[test]
     fn diurnal_peaks_at_its_local_hour() {
-        let spec = LoadSpec::Diurnal { min_utilisation: 0.5, max_utilisation: 0.9, peak_hour: 15.0, power_cap_frac: 1.0 };
+        let spec = LoadSpec::Diurnal {
+            min_utilisation: 0.5,
+            max_utilisation: 0.9,
+            peak_hour: 15.0,
+            power_cap_frac: 1.0,
+        };
         // UTC midnight is 19:00 local standard time at UTC−5; 15:00 local is 20 h later.
         let p = LoadProfile::build(&spec, start(), -5.0, &["a"], None).unwrap();
         assert!((p.at(0, 20.0 * 3600.0, 1000.0).utilisation - 0.9).abs() < 1e-12);
@@ -202,7 +268,13 @@ mod tests {
 
     #[test]
     fn training_alternates_and_reports_its_phase_changes() {
-        let spec = LoadSpec::Training { period_s: 6.0, compute_frac: 0.7, compute_utilisation: 1.0, communication_utilisation: 0.1, power_cap_frac: 1.0 };
+        let spec = LoadSpec::Training {
+            period_s: 6.0,
+            compute_frac: 0.7,
+            compute_utilisation: 1.0,
+            communication_utilisation: 0.1,
+            power_cap_frac: 1.0,
+        };
         let p = LoadProfile::build(&spec, start(), 0.0, &["a"], None).unwrap();
         assert_eq!(p.at(0, 1.0, 1000.0).utilisation, 1.0);
         assert_eq!(p.at(0, 4.5, 1000.0).utilisation, 0.1);
@@ -215,17 +287,35 @@ mod tests {
     fn table_holds_each_value_until_the_next_row() {
         let text = "time,hall,utilisation,power_cap_w\n2026-07-01T00:00:00Z,a,0.9,1200\n2026-07-01T01:00:00Z,a,0.5,800\n2026-06-30T23:00:00Z,b,0.7,1000\n";
         let table = LoadTable::parse("l.csv", text).unwrap();
-        let spec = LoadSpec::Csv { file: "l.csv".into() };
+        let spec = LoadSpec::Csv {
+            file: "l.csv".into(),
+        };
         let p = LoadProfile::build(&spec, start(), 0.0, &["a", "b"], Some(&table)).unwrap();
-        assert_eq!(p.at(0, 3599.0, 1200.0), HallLoad { utilisation: 0.9, cap_w: 1200.0 });
-        assert_eq!(p.at(0, 3600.0, 1200.0), HallLoad { utilisation: 0.5, cap_w: 800.0 });
+        assert_eq!(
+            p.at(0, 3599.0, 1200.0),
+            HallLoad {
+                utilisation: 0.9,
+                cap_w: 1200.0
+            }
+        );
+        assert_eq!(
+            p.at(0, 3600.0, 1200.0),
+            HallLoad {
+                utilisation: 0.5,
+                cap_w: 800.0
+            }
+        );
         assert_eq!(p.at(1, 5000.0, 1200.0).utilisation, 0.7);
         assert_eq!(p.next_change_s(0.0), Some(3600.0));
         // A hall the campus lacks, or one that starts late, is refused with its name.
-        let e = LoadProfile::build(&spec, start(), 0.0, &["a"], Some(&table)).unwrap_err().to_string();
+        let e = LoadProfile::build(&spec, start(), 0.0, &["a"], Some(&table))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("hall `b` is not on the campus"), "{e}");
         let late: DateTime<Utc> = "2026-06-30T22:00:00Z".parse().unwrap();
-        let e = LoadProfile::build(&spec, late, 0.0, &["a", "b"], Some(&table)).unwrap_err().to_string();
+        let e = LoadProfile::build(&spec, late, 0.0, &["a", "b"], Some(&table))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("hall `a` starts at"), "{e}");
     }
 }

@@ -21,6 +21,8 @@ pub struct PowerChainModel {
     pub ups: Option<UpsBank>,
     /// The transformer bank.
     pub transformers: TransformerBank,
+    /// Lighting, controls and other loads that follow neither IT nor cooling, W.
+    pub auxiliary_w: f64,
 }
 
 /// Identical UPS units sharing their load.
@@ -76,6 +78,8 @@ pub struct PowerPoint {
     pub it_w: f64,
     /// Mechanical load (cooling), W.
     pub mechanical_w: f64,
+    /// Auxiliary load (lighting, controls), W.
+    pub auxiliary_w: f64,
     /// Busway and PDU losses, W.
     pub distribution_loss_w: f64,
     /// UPS losses, W.
@@ -113,21 +117,24 @@ impl PowerChainModel {
                 load_loss_w: spec.transformers.unit.load_loss_kw * 1000.0,
                 power_factor: spec.transformers.power_factor,
             },
+            auxiliary_w: spec.auxiliary_kw * 1000.0,
         }
     }
 
-    /// Facility power and losses for an IT load and a mechanical load. The transformer
-    /// load includes the losses upstream of it; its own loss is counted at the meter.
+    /// Facility power and losses for an IT load and a mechanical load, with the auxiliary
+    /// load always on. The transformer load includes the losses upstream of it; its own
+    /// loss is counted at the meter. Mechanical and auxiliary loads bypass the UPS.
     pub fn evaluate(&self, it_w: f64, mechanical_w: f64) -> PowerPoint {
         let x = it_w / self.it_design_w;
         let distribution_loss_w = self.distribution_loss_at_design_w * x * x;
         let ups_out_w = it_w + distribution_loss_w;
         let ups_loss_w = self.ups.map_or(0.0, |u| u.loss_w(ups_out_w));
-        let through_transformers_w = ups_out_w + ups_loss_w + mechanical_w;
+        let through_transformers_w = ups_out_w + ups_loss_w + mechanical_w + self.auxiliary_w;
         let transformer_loss_w = self.transformers.loss_w(through_transformers_w);
         PowerPoint {
             it_w,
             mechanical_w,
+            auxiliary_w: self.auxiliary_w,
             distribution_loss_w,
             ups_loss_w,
             transformer_loss_w,
@@ -184,7 +191,7 @@ mod tests {
         fn conservation_and_facility_above_its_loads(it in 0.0f64..1.2e8, mech in 0.0f64..3e7) {
             let p = chain().evaluate(it, mech);
             p.balance().assert_closes(1e-12);
-            prop_assert!(p.facility_w >= it + mech);
+            prop_assert!(p.facility_w >= it + mech + p.auxiliary_w);
         }
 
         #[test]

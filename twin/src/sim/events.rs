@@ -15,7 +15,10 @@ pub(super) fn named_cdus(campus: &Campus, events: &[Event]) -> Result<Vec<(usize
             let halls = &campus.spec.halls;
             let h = halls.iter().position(|x| &x.name == hall).ok_or_else(|| {
                 let names: Vec<&str> = halls.iter().map(|x| x.name.as_str()).collect();
-                Error::Scenario(format!("events[{i}].hall: no hall `{hall}` on the campus; its halls: {}", names.join(", ")))
+                Error::Scenario(format!(
+                    "events[{i}].hall: no hall `{hall}` on the campus; its halls: {}",
+                    names.join(", ")
+                ))
             })?;
             if *cdu > halls[h].cdus {
                 return Err(Error::Scenario(format!(
@@ -33,7 +36,10 @@ pub(super) fn named_cdus(campus: &Campus, events: &[Event]) -> Result<Vec<(usize
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Effect {
     /// A loop's pump delivers only this fraction of its flow.
-    PumpTrip { loop_index: usize, residual_frac: f64 },
+    PumpTrip {
+        loop_index: usize,
+        residual_frac: f64,
+    },
     /// This many tower fans are out.
     TowerFans(u32),
     /// This many chillers are out.
@@ -80,14 +86,26 @@ impl EventSchedule {
         let mut items = Vec::new();
         for (i, e) in events.iter().enumerate() {
             let effect = match e {
-                Event::CduPumpTrip { hall, cdu, residual_flow_frac, .. } => {
+                Event::CduPumpTrip {
+                    hall,
+                    cdu,
+                    residual_flow_frac,
+                    ..
+                } => {
                     let h = campus.spec.halls.iter().position(|x| &x.name == hall);
                     let loop_index = model
                         .loops
                         .iter()
                         .position(|l| Some(l.hall) == h && l.cdu_number == Some(*cdu))
-                        .ok_or_else(|| Error::Scenario(format!("events[{i}]: CDU {cdu} of `{hall}` is not resolved")))?;
-                    Effect::PumpTrip { loop_index, residual_frac: *residual_flow_frac }
+                        .ok_or_else(|| {
+                            Error::Scenario(format!(
+                                "events[{i}]: CDU {cdu} of `{hall}` is not resolved"
+                            ))
+                        })?;
+                    Effect::PumpTrip {
+                        loop_index,
+                        residual_frac: *residual_flow_frac,
+                    }
                 }
                 Event::TowerFanFailure { cells, .. } => {
                     if *cells > tower_cells {
@@ -105,20 +123,37 @@ impl EventSchedule {
                     }
                     Effect::Chillers(*n)
                 }
-                Event::ImportLimitDrop { import_limit_kw, .. } => Effect::ImportLimit(import_limit_kw * 1000.0),
+                Event::ImportLimitDrop {
+                    import_limit_kw, ..
+                } => Effect::ImportLimit(import_limit_kw * 1000.0),
             };
-            items.push(Scheduled { start_s: e.at_s(), end_s: e.end_s(), effect });
+            items.push(Scheduled {
+                start_s: e.at_s(),
+                end_s: e.end_s(),
+                effect,
+            });
         }
-        Ok(EventSchedule { items, loops: model.loops.len(), chillers, tower_cells })
+        Ok(EventSchedule {
+            items,
+            loops: model.loops.len(),
+            chillers,
+            tower_cells,
+        })
     }
 
     fn active(&self, t_s: f64) -> impl Iterator<Item = &Scheduled> {
-        self.items.iter().filter(move |e| (e.start_s..e.end_s).contains(&t_s))
+        self.items
+            .iter()
+            .filter(move |e| (e.start_s..e.end_s).contains(&t_s))
     }
 
     /// Nothing in force.
     pub fn quiet(&self) -> Active {
-        Active { pump_flow_frac: vec![1.0; self.loops], failed_tower_fans: 0, import_limit_w: None }
+        Active {
+            pump_flow_frac: vec![1.0; self.loops],
+            failed_tower_fans: 0,
+            import_limit_w: None,
+        }
     }
 
     /// What is in force at `t_s`.
@@ -126,11 +161,16 @@ impl EventSchedule {
         let mut a = self.quiet();
         for e in self.active(t_s) {
             match e.effect {
-                Effect::PumpTrip { loop_index, residual_frac } => {
-                    a.pump_flow_frac[loop_index] = a.pump_flow_frac[loop_index].min(residual_frac)
+                Effect::PumpTrip {
+                    loop_index,
+                    residual_frac,
+                } => a.pump_flow_frac[loop_index] = a.pump_flow_frac[loop_index].min(residual_frac),
+                Effect::TowerFans(n) => {
+                    a.failed_tower_fans = (a.failed_tower_fans + n).min(self.tower_cells)
                 }
-                Effect::TowerFans(n) => a.failed_tower_fans = (a.failed_tower_fans + n).min(self.tower_cells),
-                Effect::ImportLimit(w) => a.import_limit_w = Some(a.import_limit_w.map_or(w, |x| x.min(w))),
+                Effect::ImportLimit(w) => {
+                    a.import_limit_w = Some(a.import_limit_w.map_or(w, |x| x.min(w)))
+                }
                 Effect::Chillers(_) => {}
             }
         }
@@ -141,7 +181,13 @@ impl EventSchedule {
     pub fn chillers_available(&self, t_s: f64) -> u32 {
         let out: u32 = self
             .active(t_s)
-            .map(|e| if let Effect::Chillers(n) = e.effect { n } else { 0 })
+            .map(|e| {
+                if let Effect::Chillers(n) = e.effect {
+                    n
+                } else {
+                    0
+                }
+            })
             .sum();
         self.chillers.saturating_sub(out)
     }

@@ -20,7 +20,8 @@ struct Rhs<'a> {
 
 impl System<f64, DVector<f64>> for Rhs<'_> {
     fn system(&self, _t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
-        self.model.derivatives(y.as_slice(), self.inputs, dy.as_mut_slice());
+        self.model
+            .derivatives(y.as_slice(), self.inputs, dy.as_mut_slice());
     }
 }
 
@@ -62,7 +63,14 @@ impl Integrator {
     }
 
     /// Advances `y` from `t0_s` to `t1_s` under `inputs`.
-    pub fn advance(&mut self, model: &CampusModel, inputs: &Inputs, y: &mut DVector<f64>, t0_s: f64, t1_s: f64) -> Result<()> {
+    pub fn advance(
+        &mut self,
+        model: &CampusModel,
+        inputs: &Inputs,
+        y: &mut DVector<f64>,
+        t0_s: f64,
+        t1_s: f64,
+    ) -> Result<()> {
         let length = t1_s - t0_s;
         if length <= 0.0 {
             return Ok(());
@@ -86,13 +94,14 @@ impl Integrator {
             u32::MAX,
             OutputType::Sparse,
         );
-        let stats = solver
-            .integrate()
-            .map_err(|e| Error::Integration { t_s: t0_s, message: e.to_string() })?;
-        let end = solver
-            .y_out()
-            .last()
-            .ok_or_else(|| Error::Integration { t_s: t0_s, message: "the solver returned no state".into() })?;
+        let stats = solver.integrate().map_err(|e| Error::Integration {
+            t_s: t0_s,
+            message: e.to_string(),
+        })?;
+        let end = solver.y_out().last().ok_or_else(|| Error::Integration {
+            t_s: t0_s,
+            message: "the solver returned no state".into(),
+        })?;
         y.copy_from(end);
         self.stats.segments += 1;
         self.stats.steps += u64::from(stats.accepted_steps);

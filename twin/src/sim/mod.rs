@@ -39,7 +39,7 @@ use crate::error::Result;
 use crate::grid::engine::EngineState;
 use crate::it::load::{HallLoad, LoadProfile};
 use events::EventSchedule;
-use integrate::Integrator;
+pub(crate) use integrate::Integrator;
 
 /// How a run is set up.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +136,10 @@ impl Simulation {
         mut on_progress: impl FnMut(f64),
     ) -> Result<Summary> {
         let wall = std::time::Instant::now();
-        let mut y = DVector::from_vec(self.model.initial_state(self.load.at(0, 0.0, 1.0).utilisation));
+        let mut y = DVector::from_vec(
+            self.model
+                .initial_state(self.load.at(0, 0.0, 1.0).utilisation),
+        );
         let mut engines = vec![EngineState::default(); self.model.dispatcher.engines.len()];
         let mut inputs = self.inputs_at(0.0, ControlState::default(), false);
         self.warm_up(&mut y, &mut inputs, &mut engines)?;
@@ -151,12 +154,21 @@ impl Simulation {
             while t < step_end - 1e-9 {
                 let segment_end = self.segment_end(t, step_end);
                 inputs = self.inputs_at(t, inputs.controls, true);
-                self.model
-                    .supervise(y.as_slice(), &mut inputs, &mut engines, self.events.chillers_available(t), segment_end - t);
+                self.model.supervise(
+                    y.as_slice(),
+                    &mut inputs,
+                    &mut engines,
+                    self.events.chillers_available(t),
+                    segment_end - t,
+                );
                 let start_state = y.clone();
-                self.integrator.advance(&self.model, &inputs, &mut y, t, segment_end)?;
-                if tracker.first_throttle_s.is_none() && self.throttled_during(&start_state, y.as_slice()) {
-                    tracker.first_throttle_s = Some(self.locate_throttle(&start_state, &inputs, t, segment_end)?);
+                self.integrator
+                    .advance(&self.model, &inputs, &mut y, t, segment_end)?;
+                if tracker.first_throttle_s.is_none()
+                    && self.throttled_during(&start_state, y.as_slice())
+                {
+                    tracker.first_throttle_s =
+                        Some(self.locate_throttle(&start_state, &inputs, t, segment_end)?);
                 }
                 t = segment_end;
                 tracker.observe(&self.model.evaluate(y.as_slice(), &inputs, None), t);
@@ -168,16 +180,33 @@ impl Simulation {
             on_record(&record)?;
             on_progress(t);
         }
-        Ok(tracker.summary(&self.model, y.as_slice(), &self.options, self.integrator.stats, wall.elapsed().as_secs_f64()))
+        Ok(tracker.summary(
+            &self.model,
+            y.as_slice(),
+            &self.options,
+            self.integrator.stats,
+            wall.elapsed().as_secs_f64(),
+        ))
     }
 
     /// Runs `warmup_s` under the inputs of the start (no events), recording nothing.
-    fn warm_up(&mut self, y: &mut DVector<f64>, inputs: &mut Inputs, engines: &mut [EngineState]) -> Result<()> {
+    fn warm_up(
+        &mut self,
+        y: &mut DVector<f64>,
+        inputs: &mut Inputs,
+        engines: &mut [EngineState],
+    ) -> Result<()> {
         let segment_s = self.options.step_s.min(60.0);
         let mut t = -self.options.warmup_s;
         while t < -1e-9 {
             let end = (t + segment_s).min(0.0);
-            self.model.supervise(y.as_slice(), inputs, engines, self.events.chillers_total(), end - t);
+            self.model.supervise(
+                y.as_slice(),
+                inputs,
+                engines,
+                self.events.chillers_total(),
+                end - t,
+            );
             self.integrator.advance(&self.model, inputs, y, t, end)?;
             t = end;
         }
@@ -224,7 +253,11 @@ impl Simulation {
             }
             _ => 0.0,
         };
-        let active = if with_events { self.events.state_at(t_s) } else { self.events.quiet() };
+        let active = if with_events {
+            self.events.state_at(t_s)
+        } else {
+            self.events.quiet()
+        };
         Inputs {
             air: AirIn::from_weather(&weather),
             weather,
@@ -245,16 +278,33 @@ impl Simulation {
 
     /// The first instant in `[t0_s, t1_s]` at which a GPU throttles, found by bisection
     /// on re-integrations of the segment from its saved start state.
-    fn locate_throttle(&mut self, start: &DVector<f64>, inputs: &Inputs, t0_s: f64, t1_s: f64) -> Result<f64> {
-        if self.model.evaluate(start.as_slice(), inputs, None).throttled_gpus > 0.0 {
+    fn locate_throttle(
+        &mut self,
+        start: &DVector<f64>,
+        inputs: &Inputs,
+        t0_s: f64,
+        t1_s: f64,
+    ) -> Result<f64> {
+        if self
+            .model
+            .evaluate(start.as_slice(), inputs, None)
+            .throttled_gpus
+            > 0.0
+        {
             return Ok(t0_s);
         }
         let (mut lo, mut hi) = (t0_s, t1_s);
         while hi - lo > 0.01 {
             let mid = 0.5 * (lo + hi);
             let mut y = start.clone();
-            self.integrator.advance(&self.model, inputs, &mut y, t0_s, mid)?;
-            if self.model.evaluate(y.as_slice(), inputs, None).throttled_gpus > 0.0 {
+            self.integrator
+                .advance(&self.model, inputs, &mut y, t0_s, mid)?;
+            if self
+                .model
+                .evaluate(y.as_slice(), inputs, None)
+                .throttled_gpus
+                > 0.0
+            {
                 hi = mid;
             } else {
                 lo = mid;
@@ -263,7 +313,14 @@ impl Simulation {
         Ok(hi)
     }
 
-    fn record(&self, t_s: f64, interval_s: f64, s: &Snapshot, interval: &Tallies, inputs: &Inputs) -> StepRecord {
+    fn record(
+        &self,
+        t_s: f64,
+        interval_s: f64,
+        s: &Snapshot,
+        interval: &Tallies,
+        inputs: &Inputs,
+    ) -> StepRecord {
         let at = self.options.start + chrono::Duration::milliseconds((t_s * 1000.0).round() as i64);
         StepRecord::new(at, interval_s, s, interval, inputs)
     }

@@ -3,8 +3,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::integrate::IntegrationStats;
 use super::RunOptions;
+use super::integrate::IntegrationStats;
 use crate::campus::{CampusModel, Inputs, Resolution, Snapshot, Tallies, Tally};
 
 /// One output step: powers averaged over the interval that ends at `time`, temperatures
@@ -19,6 +19,8 @@ pub struct StepRecord {
     pub cooling_kw: f64,
     /// Electrical losses (distribution, UPS, transformers), kW.
     pub loss_kw: f64,
+    /// Auxiliary loads (lighting, controls), kW.
+    pub auxiliary_kw: f64,
     /// Facility power at the meter, kW.
     pub facility_kw: f64,
     /// Facility over IT energy in the interval.
@@ -69,13 +71,20 @@ pub struct StepRecord {
 
 impl StepRecord {
     /// The record of an interval of `interval_s` ending at `at`.
-    pub fn new(at: DateTime<Utc>, interval_s: f64, s: &Snapshot, d: &Tallies, inputs: &Inputs) -> StepRecord {
+    pub fn new(
+        at: DateTime<Utc>,
+        interval_s: f64,
+        s: &Snapshot,
+        d: &Tallies,
+        inputs: &Inputs,
+    ) -> StepRecord {
         let mean_kw = |t: Tally| d[t] / interval_s / 1000.0;
         StepRecord {
             time: at.to_rfc3339_opts(SecondsFormat::Secs, true),
             it_kw: mean_kw(Tally::It),
             cooling_kw: mean_kw(Tally::Cooling),
             loss_kw: mean_kw(Tally::Loss),
+            auxiliary_kw: mean_kw(Tally::Auxiliary),
             facility_kw: mean_kw(Tally::Facility),
             pue: ratio(d[Tally::Facility], d[Tally::It]),
             import_kw: mean_kw(Tally::Import),
@@ -122,6 +131,8 @@ pub struct Summary {
     pub cooling_energy_kwh: f64,
     /// Electrical losses, kWh.
     pub loss_energy_kwh: f64,
+    /// Auxiliary loads (lighting, controls), kWh.
+    pub auxiliary_energy_kwh: f64,
     /// Trim-chiller energy, kWh.
     pub chiller_energy_kwh: f64,
     /// Facility over IT energy.
@@ -228,7 +239,14 @@ impl Tracker {
         self.peak_pue = self.peak_pue.max(r.pue);
     }
 
-    pub fn summary(&self, model: &CampusModel, y: &[f64], o: &RunOptions, integration: IntegrationStats, wall_s: f64) -> Summary {
+    pub fn summary(
+        &self,
+        model: &CampusModel,
+        y: &[f64],
+        o: &RunOptions,
+        integration: IntegrationStats,
+        wall_s: f64,
+    ) -> Summary {
         let d = model.tallies(y) - self.start_tallies;
         let kwh = |t: Tally| d[t] / 3.6e6;
         let water_kg = d[Tally::Evaporation] + d[Tally::Blowdown] + d[Tally::Drift];
@@ -242,6 +260,7 @@ impl Tracker {
             facility_energy_kwh: kwh(Tally::Facility),
             cooling_energy_kwh: kwh(Tally::Cooling),
             loss_energy_kwh: kwh(Tally::Loss),
+            auxiliary_energy_kwh: kwh(Tally::Auxiliary),
             chiller_energy_kwh: kwh(Tally::Chiller),
             pue: ratio(d[Tally::Facility], d[Tally::It]),
             peak_pue: self.peak_pue,
@@ -263,7 +282,10 @@ impl Tracker {
             time_to_first_throttle_s: self.first_throttle_s,
             chiller_hours: self.chiller_s / 3600.0,
             cooling_limited_hours: self.limited_s / 3600.0,
-            energy_balance_residual: ratio((d[Tally::HeatIn] - d[Tally::HeatOut] - stored_change_j).abs(), d[Tally::HeatIn]),
+            energy_balance_residual: ratio(
+                (d[Tally::HeatIn] - d[Tally::HeatOut] - stored_change_j).abs(),
+                d[Tally::HeatIn],
+            ),
             simulated_s: o.duration_s,
             wall_s,
             realtime_factor: o.duration_s / wall_s.max(1e-9),
