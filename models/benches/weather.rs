@@ -63,9 +63,7 @@ fn main() {
     );
     report(
         "psychro::saturation_temp_from_enthalpy_c",
-        time_per_call(&enthalpies, |h| {
-            psychro::saturation_temp_from_enthalpy_c(h, p)
-        }),
+        time_per_call(&enthalpies, |h| psychro::saturation_temp_from_enthalpy_c(h, p)),
     );
 
     let w = match Weather::embedded(weather::DULLES_TMY3) {
@@ -85,9 +83,7 @@ fn main() {
     );
     report(
         "solar::sun_position",
-        time_per_call(&instants, |t| {
-            solar::sun_position(38.98, -77.47, t).zenith_deg
-        }),
+        time_per_call(&instants, |t| solar::sun_position(38.98, -77.47, t).zenith_deg),
     );
 
     let gz = weather::embedded(weather::DULLES_TMY3).unwrap_or_default();

@@ -94,8 +94,7 @@ impl Default for LoadSpec {
 impl LoadSpec {
     /// Checks ranges; `at` is the path of the load in its file (`load`, `--load`).
     pub fn validate(&self, at: &str, p: &mut Problems) {
-        let frac =
-            |p: &mut Problems, name: &str, v: f64| p.within(format!("{at}.{name}"), v, 0.0, 1.0);
+        let frac = |p: &mut Problems, name: &str, v: f64| p.within(format!("{at}.{name}"), v, 0.0, 1.0);
         match self {
             LoadSpec::Constant {
                 utilisation,
@@ -166,18 +165,12 @@ impl FromStr for LoadSpec {
         let kind = parts.next().unwrap_or_default();
         let rest: Vec<&str> = parts.collect();
         let num = |i: usize, name: &str| -> std::result::Result<f64, String> {
-            let text = rest
-                .get(i)
-                .ok_or_else(|| format!("`{kind}` needs {name}"))?;
+            let text = rest.get(i).ok_or_else(|| format!("`{kind}` needs {name}"))?;
             text.parse::<f64>()
                 .map_err(|_| format!("{name} must be a number, got `{text}`"))
         };
         let opt = |i: usize, name: &str, default: f64| {
-            if rest.len() > i {
-                num(i, name)
-            } else {
-                Ok(default)
-            }
+            if rest.len() > i { num(i, name) } else { Ok(default) }
         };
         let spec = match kind {
             "constant" => LoadSpec::Constant {
@@ -190,9 +183,7 @@ impl FromStr for LoadSpec {
                 peak_hour: opt(2, "a peak hour", default_peak_hour())?,
                 power_cap_frac: 1.0,
             },
-            "csv" => LoadSpec::Csv {
-                file: rest.join(":"),
-            },
+            "csv" => LoadSpec::Csv { file: rest.join(":") },
             "training" => LoadSpec::Training {
                 period_s: num(0, "a period in seconds")?,
                 compute_frac: opt(1, "a compute fraction", default_compute_frac())?,
@@ -259,10 +250,7 @@ impl LoadTable {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|e| Error::line(file, 1, e))?
-            .clone();
+        let headers = reader.headers().map_err(|e| Error::line(file, 1, e))?.clone();
         let expected = ["time", "hall", "utilisation", "power_cap_w"];
         if headers.iter().collect::<Vec<_>>() != expected {
             return Err(Error::line(
@@ -285,11 +273,7 @@ impl LoadTable {
                     Error::line(
                         file,
                         line,
-                        format!(
-                            "{}: must be a number, got `{}`",
-                            expected[column],
-                            field(column)
-                        ),
+                        format!("{}: must be a number, got `{}`", expected[column], field(column)),
                     )
                 })
             };
@@ -312,10 +296,7 @@ impl LoadTable {
                 return Err(Error::line(
                     file,
                     line,
-                    format!(
-                        "utilisation: must be within [0, 1], got {}",
-                        row.utilisation
-                    ),
+                    format!("utilisation: must be within [0, 1], got {}", row.utilisation),
                 ));
             }
             if !(row.power_cap_w.is_finite() && row.power_cap_w > 0.0) {
@@ -392,10 +373,7 @@ mod tests {
             "{e}"
         );
         let e = "constant:lots".parse::<LoadSpec>().unwrap_err();
-        assert!(
-            e.contains("a utilisation must be a number, got `lots`"),
-            "{e}"
-        );
+        assert!(e.contains("a utilisation must be a number, got `lots`"), "{e}");
         let e = "square:1".parse::<LoadSpec>().unwrap_err();
         assert!(e.contains("unknown load `square`"), "{e}");
     }
@@ -408,9 +386,7 @@ mod tests {
         assert_eq!(t.rows[1].power_cap_w, 900.0);
 
         let bad_value = ok.replace("0.6,900", "0.6,lots");
-        let e = LoadTable::parse("load.csv", &bad_value)
-            .unwrap_err()
-            .to_string();
+        let e = LoadTable::parse("load.csv", &bad_value).unwrap_err().to_string();
         assert!(
             e.starts_with("load.csv, line 3: power_cap_w: must be a number, got `lots`"),
             "{e}"
@@ -420,29 +396,20 @@ mod tests {
         let e = LoadTable::parse("load.csv", &out_of_order)
             .unwrap_err()
             .to_string();
-        assert!(
-            e.contains("line 3: time: ") && e.contains("is not after"),
-            "{e}"
-        );
+        assert!(e.contains("line 3: time: ") && e.contains("is not after"), "{e}");
 
         let bad_util = ok.replace("0.9,1200", "1.9,1200");
-        let e = LoadTable::parse("load.csv", &bad_util)
-            .unwrap_err()
-            .to_string();
+        let e = LoadTable::parse("load.csv", &bad_util).unwrap_err().to_string();
         assert!(
             e.contains("line 2: utilisation: must be within [0, 1], got 1.9"),
             "{e}"
         );
 
-        let e = LoadTable::parse("load.csv", "t,hall\n")
-            .unwrap_err()
-            .to_string();
+        let e = LoadTable::parse("load.csv", "t,hall\n").unwrap_err().to_string();
         assert!(e.contains("line 1: the header must be"), "{e}");
 
         let bad_time = ok.replace("2026-07-01T06:00:00Z", "yesterday");
-        let e = LoadTable::parse("load.csv", &bad_time)
-            .unwrap_err()
-            .to_string();
+        let e = LoadTable::parse("load.csv", &bad_time).unwrap_err().to_string();
         assert!(
             e.contains("line 3: time: `yesterday` is not an RFC 3339 time"),
             "{e}"

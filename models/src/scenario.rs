@@ -174,24 +174,17 @@ impl Scenario {
                     ..
                 } => {
                     p.check(*cdu >= 1, format!("{at}.cdu"), "CDUs are numbered from 1");
-                    p.within(
-                        format!("{at}.residual_flow_frac"),
-                        *residual_flow_frac,
-                        0.0,
-                        1.0,
-                    );
+                    p.within(format!("{at}.residual_flow_frac"), *residual_flow_frac, 0.0, 1.0);
                 }
                 Event::TowerFanFailure { cells, .. } => {
                     p.check(*cells >= 1, format!("{at}.cells"), "must be at least 1")
                 }
-                Event::ChillerTrip { chillers, .. } => p.check(
-                    *chillers >= 1,
-                    format!("{at}.chillers"),
-                    "must be at least 1",
-                ),
-                Event::ImportLimitDrop {
-                    import_limit_kw, ..
-                } => p.positive(format!("{at}.import_limit_kw"), *import_limit_kw),
+                Event::ChillerTrip { chillers, .. } => {
+                    p.check(*chillers >= 1, format!("{at}.chillers"), "must be at least 1")
+                }
+                Event::ImportLimitDrop { import_limit_kw, .. } => {
+                    p.positive(format!("{at}.import_limit_kw"), *import_limit_kw)
+                }
             }
         }
     }

@@ -73,10 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let weather = match &args.weather {
         Some(path) => Weather::read(path).bad_input()?,
-        None => campus
-            .load_weather()
-            .context("site.weather_file")
-            .bad_input()?,
+        None => campus.load_weather().context("site.weather_file").bad_input()?,
     };
     let scenario = match &args.scenario {
         Some(path) => Scenario::load(path).bad_input()?,
@@ -110,15 +107,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ResolutionArg::Hall => Resolution::Hall,
     };
     let options = RunOptions::new(start, hours * 3600.0, step_s, resolution);
-    let mut sim = Simulation::new(
-        &campus,
-        weather,
-        &load,
-        table.as_ref(),
-        &scenario.events,
-        options,
-    )
-    .map_err(classify)?;
+    let mut sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
+        .map_err(classify)?;
 
     let mut csv = match &args.out {
         Some(path) => Some(csv::Writer::from_writer(BufWriter::new(
@@ -131,9 +121,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .run(
             |record| {
                 if let Some(w) = csv.as_mut() {
-                    w.serialize(record).map_err(|e| {
-                        twin::Error::Scenario(format!("writing the time series: {e}"))
-                    })?;
+                    w.serialize(record)
+                        .map_err(|e| twin::Error::Scenario(format!("writing the time series: {e}")))?;
                 }
                 Ok(())
             },
@@ -147,8 +136,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     report(&summary);
     let json = serde_json::to_string_pretty(&summary)?;
     match (&args.summary, &args.out) {
-        (Some(path), _) => std::fs::write(path, json + "\n")
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        (Some(path), _) => {
+            std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?
+        }
         (None, None) => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{json}")?;
@@ -162,7 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn classify(e: twin::Error) -> anyhow::Error {
     match e {
         twin::Error::Integration { .. } => anyhow::Error::new(e),
-        other => Err::<(), _>(other).bad_input().unwrap_err(),
+        other => anyhow::Error::new(crate::exit::BadInput(anyhow::Error::new(other))),
     }
 }
 
@@ -177,9 +167,9 @@ fn check_positive(flag: &str, value: f64) -> anyhow::Result<()> {
 /// A progress bar over simulated seconds on stderr; hidden when stderr is not a terminal.
 fn progress_bar(total_s: f64) -> ProgressBar {
     let bar = ProgressBar::new(total_s as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} simulated {pos}/{len} s [{bar:40}] {percent}% eta {eta}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} simulated {pos}/{len} s [{bar:40}] {percent}% eta {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -210,8 +200,5 @@ fn report(s: &Summary) {
         ),
         None => eprintln!("  no GPU throttled; hottest die {:.1} °C", s.max_gpu_temp_c),
     }
-    eprintln!(
-        "  energy balance residual {:.2e}",
-        s.energy_balance_residual
-    );
+    eprintln!("  energy balance residual {:.2e}", s.energy_balance_residual);
 }

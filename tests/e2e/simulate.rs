@@ -6,7 +6,11 @@ use std::path::Path;
 use crate::support::{repo_root, run};
 
 fn campus_path(name: &str) -> String {
-    repo_root().join("models/campuses").join(name).display().to_string()
+    repo_root()
+        .join("models/campuses")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn stderr(o: &std::process::Output) -> String {
@@ -15,9 +19,10 @@ fn stderr(o: &std::process::Output) -> String {
 
 /// The example campus with its weather file named by absolute path, so a copy works anywhere.
 fn example_text() -> String {
-    let weather = repo_root().join("models/weather/USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz");
+    let weather =
+        repo_root().join("models/weather/USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz");
     std::fs::read_to_string(campus_path("example.toml"))
-        .unwrap()
+        .expect("the example campus is in the repository")
         .replace(
             "\"../weather/USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz\"",
             &format!("{:?}", weather.display().to_string()),
@@ -26,7 +31,7 @@ fn example_text() -> String {
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text).expect("the temporary folder is writable");
     path.display().to_string()
 }
 
@@ -57,12 +62,28 @@ fn check_lists_every_problem_with_its_path_and_exits_2() {
     let o = run(&["check", &write(dir.path(), "bad2.toml", &text)]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("halls[0].rack: unknown rack model `gb300-nvl72`"), "{e}");
+    assert!(
+        e.contains("halls[0].rack: unknown rack model `gb300-nvl72`"),
+        "{e}"
+    );
     // Catalog problems stop before the rest is checked; fix them and the others show, all at once.
-    let o = run(&["check", &write(dir.path(), "bad3.toml", &text.replace("gb300-nvl72", "gb200-nvl72"))]);
+    let o = run(&[
+        "check",
+        &write(
+            dir.path(),
+            "bad3.toml",
+            &text.replace("gb300-nvl72", "gb200-nvl72"),
+        ),
+    ]);
     let e = stderr(&o);
-    assert!(e.contains("site.latitude_deg: must be within [-90, 90], got 99"), "{e}");
-    assert!(e.contains("halls[0].tcs.supply_temp_c: must be above facility_water.supply_temp_c"), "{e}");
+    assert!(
+        e.contains("site.latitude_deg: must be within [-90, 90], got 99"),
+        "{e}"
+    );
+    assert!(
+        e.contains("halls[0].tcs.supply_temp_c: must be above facility_water.supply_temp_c"),
+        "{e}"
+    );
     assert!(e.contains("halls[3].tcs.supply_temp_c"), "{e}");
 
     let o = run(&["check", "/no/such/campus.toml"]);
@@ -76,25 +97,58 @@ fn simulate_on_defaults_writes_the_time_series_and_the_summary() {
     let out = dir.path().join("run.csv");
     let summary = dir.path().join("run.json");
     let o = run(&[
-        "simulate", "--hours", "1", "--step-s", "300", "--resolution", "hall",
-        "--out", out.to_str().unwrap(), "--summary", summary.to_str().unwrap(),
+        "simulate",
+        "--hours",
+        "1",
+        "--step-s",
+        "300",
+        "--resolution",
+        "hall",
+        "--out",
+        out.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     for column in [
-        "time", "it_kw", "cooling_kw", "loss_kw", "facility_kw", "pue", "import_kw", "battery_soc_frac",
-        "tcs_supply_c", "tcs_return_c", "facility_supply_c", "facility_return_c", "max_gpu_temp_c",
-        "wet_bulb_c", "water_l",
+        "time",
+        "it_kw",
+        "cooling_kw",
+        "loss_kw",
+        "facility_kw",
+        "pue",
+        "import_kw",
+        "battery_soc_frac",
+        "tcs_supply_c",
+        "tcs_return_c",
+        "facility_supply_c",
+        "facility_return_c",
+        "max_gpu_temp_c",
+        "wet_bulb_c",
+        "water_l",
     ] {
         assert!(header.iter().any(|h| h == column), "no column {column}");
     }
     assert_eq!(reader.records().count(), 12);
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     for key in [
-        "it_energy_kwh", "facility_energy_kwh", "cooling_energy_kwh", "loss_energy_kwh", "pue", "water_m3",
-        "wue_l_per_kwh", "peak_import_kw", "max_gpu_temp_c", "throttled_gpu_hours", "time_to_first_throttle_s",
-        "energy_balance_residual", "simulated_s", "wall_s", "realtime_factor",
+        "it_energy_kwh",
+        "facility_energy_kwh",
+        "cooling_energy_kwh",
+        "loss_energy_kwh",
+        "pue",
+        "water_m3",
+        "wue_l_per_kwh",
+        "peak_import_kw",
+        "max_gpu_temp_c",
+        "throttled_gpu_hours",
+        "time_to_first_throttle_s",
+        "energy_balance_residual",
+        "simulated_s",
+        "wall_s",
+        "realtime_factor",
     ] {
         assert!(s.get(key).is_some(), "no key {key}");
     }
@@ -126,7 +180,8 @@ fn simulate_refuses_bad_input_with_its_place_and_exit_code_2() {
     // A weather file cut short.
     let mut epw = String::new();
     flate2::read::GzDecoder::new(
-        std::fs::File::open(repo_root().join("models/weather/USA_CO_Golden-NREL.724666_TMY3.epw.gz")).unwrap(),
+        std::fs::File::open(repo_root().join("models/weather/USA_CO_Golden-NREL.724666_TMY3.epw.gz"))
+            .unwrap(),
     )
     .read_to_string(&mut epw)
     .unwrap();
@@ -134,13 +189,25 @@ fn simulate_refuses_bad_input_with_its_place_and_exit_code_2() {
     let weather = write(dir.path(), "short.epw", &short);
     let o = run(&["simulate", "--hours", "1", "--weather", &weather]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("short.epw") && stderr(&o).contains("line"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("short.epw") && stderr(&o).contains("line"),
+        "{}",
+        stderr(&o)
+    );
 
     // A scenario naming a hall the campus lacks.
-    let scenario = write(dir.path(), "s.toml", "[[events]]\nkind = \"cdu_pump_trip\"\nat_s = 10\nhall = \"hall-z\"\ncdu = 1\n");
+    let scenario = write(
+        dir.path(),
+        "s.toml",
+        "[[events]]\nkind = \"cdu_pump_trip\"\nat_s = 10\nhall = \"hall-z\"\ncdu = 1\n",
+    );
     let o = run(&["simulate", "--hours", "1", "--scenario", &scenario]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("events[0].hall: no hall `hall-z`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("events[0].hall: no hall `hall-z`"),
+        "{}",
+        stderr(&o)
+    );
 
     // A load table with a bad value.
     let load = write(
@@ -150,7 +217,11 @@ fn simulate_refuses_bad_input_with_its_place_and_exit_code_2() {
     );
     let o = run(&["simulate", "--hours", "1", "--load", &format!("csv:{load}")]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("line 3: utilisation: must be a number, got `high`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 3: utilisation: must be a number, got `high`"),
+        "{}",
+        stderr(&o)
+    );
 
     // Flags.
     let o = run(&["simulate", "--hours=-2"]);
@@ -158,5 +229,9 @@ fn simulate_refuses_bad_input_with_its_place_and_exit_code_2() {
     assert!(stderr(&o).contains("--hours"), "{}", stderr(&o));
     let o = run(&["simulate", "--load", "constant:1.7"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("utilisation: must be within [0, 1], got 1.7"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("utilisation: must be within [0, 1], got 1.7"),
+        "{}",
+        stderr(&o)
+    );
 }

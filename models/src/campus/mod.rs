@@ -60,16 +60,13 @@ impl Campus {
 
     /// A shipped campus by file name (`example.toml`, `esif.toml`).
     pub fn builtin(name: &str) -> Result<Campus> {
-        let (name, text) = BUILTIN_CAMPUSES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = BUILTIN_CAMPUSES.iter().map(|(n, _)| *n).collect();
-                Error::parse(
-                    name,
-                    format!("no such built-in campus; there are: {}", names.join(", ")),
-                )
-            })?;
+        let (name, text) = BUILTIN_CAMPUSES.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            let names: Vec<&str> = BUILTIN_CAMPUSES.iter().map(|(n, _)| *n).collect();
+            Error::parse(
+                name,
+                format!("no such built-in campus; there are: {}", names.join(", ")),
+            )
+        })?;
         Campus::from_toml(text, Origin::Builtin(name))
     }
 

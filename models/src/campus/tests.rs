@@ -18,10 +18,7 @@ fn shipped_campuses_are_valid() {
     assert_eq!(esif.spec.halls[0].tcs.supply_temp_c.c(), 24.0);
     // The override reached the resolved rack; the rest came from the catalog.
     assert_eq!(esif.spec.halls[0].rack.liquid_fraction, 0.9);
-    assert_eq!(
-        esif.spec.halls[0].rack.gpu.model.as_deref(),
-        Some("h100-sxm")
-    );
+    assert_eq!(esif.spec.halls[0].rack.gpu.model.as_deref(), Some("h100-sxm"));
 }
 
 #[test]
@@ -43,9 +40,7 @@ fn builtin_campus_weather_is_looked_up_by_file_name() {
     let example = Campus::example().unwrap();
     assert_eq!(
         example.weather_location(),
-        WeatherLocation::Builtin(
-            "USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz".into()
-        )
+        WeatherLocation::Builtin("USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz".into())
     );
 }
 
@@ -73,9 +68,7 @@ fn every_problem_is_reported_at_once_with_its_path() {
     assert!(err.contains("halls[0].racks: must be at least 1"), "{err}");
     assert!(err.contains("halls[0].cdus: 14 CDUs for 0 racks"), "{err}");
     assert!(
-        err.contains(
-            "halls[3].tcs.supply_temp_c: must be above facility_water.supply_temp_c (40 °C)"
-        ),
+        err.contains("halls[3].tcs.supply_temp_c: must be above facility_water.supply_temp_c (40 °C)"),
         "{err}"
     );
     assert!(

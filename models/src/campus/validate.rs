@@ -11,11 +11,7 @@ use crate::error::Problems;
 /// Checks the whole campus.
 pub(super) fn campus(c: &CampusSpec, p: &mut Problems) {
     site(&c.site, p);
-    p.check(
-        !c.halls.is_empty(),
-        "halls",
-        "a campus needs at least one hall",
-    );
+    p.check(!c.halls.is_empty(), "halls", "a campus needs at least one hall");
     let mut names = HashSet::new();
     for (i, h) in c.halls.iter().enumerate() {
         let at = format!("halls[{i}]");
@@ -106,10 +102,7 @@ fn rack(r: &Rack, at: &str, p: &mut Problems) {
         format!("must be within (0, 1], got {}", r.liquid_fraction),
     );
     p.positive(format!("{at}.coolant_volume_l"), r.coolant_volume_l);
-    p.positive(
-        format!("{at}.design_flow_l_per_min"),
-        r.design_flow_l_per_min,
-    );
+    p.positive(format!("{at}.design_flow_l_per_min"), r.design_flow_l_per_min);
 }
 
 fn gpu(g: &Gpu, at: &str, p: &mut Problems) {
@@ -209,32 +202,19 @@ fn cdu(c: &Cdu, at: &str, p: &mut Problems) {
 }
 
 fn tcs(t: &TechnologyCoolingLoop, at: &str, p: &mut Problems) {
-    p.within(
-        format!("{at}.supply_temp_c"),
-        t.supply_temp_c.c(),
-        5.0,
-        70.0,
-    );
+    p.within(format!("{at}.supply_temp_c"), t.supply_temp_c.c(), 5.0, 70.0);
     p.positive(format!("{at}.design_delta_t_k"), t.design_delta_t_k.k());
     p.check(
         t.min_flow_frac.is_finite() && t.min_flow_frac > 0.0 && t.min_flow_frac <= 1.0,
         format!("{at}.min_flow_frac"),
         format!("must be within (0, 1], got {}", t.min_flow_frac),
     );
-    p.positive(
-        format!("{at}.piping_volume_l_per_cdu"),
-        t.piping_volume_l_per_cdu,
-    );
+    p.positive(format!("{at}.piping_volume_l_per_cdu"), t.piping_volume_l_per_cdu);
 }
 
 fn facility_water(f: &FacilityWater, p: &mut Problems) {
     let at = "facility_water";
-    p.within(
-        format!("{at}.supply_temp_c"),
-        f.supply_temp_c.c(),
-        2.0,
-        60.0,
-    );
+    p.within(format!("{at}.supply_temp_c"), f.supply_temp_c.c(), 2.0, 60.0);
     p.positive(format!("{at}.pump_head_kpa"), f.pump_head_kpa);
     efficiency(f.pump_efficiency, &format!("{at}.pump_efficiency"), p);
     p.check(
@@ -357,10 +337,7 @@ fn air_cooling(a: &AirCooling, p: &mut Problems) {
         AirSink::ChilledWater => {
             match &a.chiller {
                 Some(c) => chiller(c, &format!("{at}.chiller"), p),
-                None => p.push(
-                    format!("{at}.chiller"),
-                    "a chilled_water sink needs a chiller",
-                ),
+                None => p.push(format!("{at}.chiller"), "a chilled_water sink needs a chiller"),
             }
             match a.chilled_water_temp_c {
                 Some(t) => p.within(format!("{at}.chilled_water_temp_c"), t.c(), 2.0, 30.0),
@@ -394,24 +371,14 @@ fn power(w: &PowerChain, p: &mut Problems) {
         let u = &ups.unit;
         let at = format!("{at}.unit");
         p.positive(format!("{at}.rated_kw"), u.rated_kw);
-        p.within(
-            format!("{at}.no_load_loss_frac"),
-            u.no_load_loss_frac,
-            0.0,
-            0.2,
-        );
+        p.within(format!("{at}.no_load_loss_frac"), u.no_load_loss_frac, 0.0, 0.2);
         p.within(
             format!("{at}.proportional_loss_frac"),
             u.proportional_loss_frac,
             0.0,
             0.2,
         );
-        p.within(
-            format!("{at}.square_loss_frac"),
-            u.square_loss_frac,
-            0.0,
-            0.2,
-        );
+        p.within(format!("{at}.square_loss_frac"), u.square_loss_frac, 0.0, 0.2);
     }
     let t = &w.transformers;
     let at = format!("{at}.transformers");
@@ -435,12 +402,7 @@ fn grid(g: &Grid, p: &mut Problems) {
         p.positive(format!("{at}.ac_capacity_kw"), s.ac_capacity_kw);
         p.within(format!("{at}.tilt_deg"), s.tilt_deg, 0.0, 90.0);
         p.within(format!("{at}.azimuth_deg"), s.azimuth_deg, 0.0, 360.0);
-        p.within(
-            format!("{at}.temp_coeff_per_k"),
-            s.temp_coeff_per_k,
-            -0.02,
-            0.0,
-        );
+        p.within(format!("{at}.temp_coeff_per_k"), s.temp_coeff_per_k, -0.02, 0.0);
         p.within(format!("{at}.noct_c"), s.noct_c.c(), 20.0, 80.0);
         efficiency(s.derate_frac, &format!("{at}.derate_frac"), p);
         p.within(format!("{at}.albedo"), s.albedo, 0.0, 1.0);
@@ -450,11 +412,7 @@ fn grid(g: &Grid, p: &mut Problems) {
         p.positive(format!("{at}.energy_kwh"), b.energy_kwh);
         p.positive(format!("{at}.power_kw"), b.power_kw);
         efficiency(b.charge_efficiency, &format!("{at}.charge_efficiency"), p);
-        efficiency(
-            b.discharge_efficiency,
-            &format!("{at}.discharge_efficiency"),
-            p,
-        );
+        efficiency(b.discharge_efficiency, &format!("{at}.discharge_efficiency"), p);
         p.within(format!("{at}.soc_min_frac"), b.soc_min_frac, 0.0, 1.0);
         p.within(format!("{at}.soc_max_frac"), b.soc_max_frac, 0.0, 1.0);
         p.check(

@@ -320,11 +320,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Epw> {
     let location = match lines.next() {
         Some((n, line)) => parse_location(file, n, &line)?,
         None => {
-            return Err(Error::line(
-                file,
-                1,
-                "empty file: expected the LOCATION header",
-            ));
+            return Err(Error::line(file, 1, "empty file: expected the LOCATION header"));
         }
     };
     // Header lines up to DATA PERIODS.
@@ -361,11 +357,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Epw> {
             continue;
         }
         if let Some(blank) = blank_line {
-            return Err(Error::line(
-                file,
-                blank,
-                "blank line among the hourly records",
-            ));
+            return Err(Error::line(file, blank, "blank line among the hourly records"));
         }
         if records.len() == HOURS_PER_YEAR {
             return Err(Error::line(
@@ -408,10 +400,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Epw> {
 
 fn parse_location(file: &str, n: usize, line: &str) -> Result<Location> {
     let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    if !fields
-        .first()
-        .is_some_and(|k| k.eq_ignore_ascii_case("LOCATION"))
-    {
+    if !fields.first().is_some_and(|k| k.eq_ignore_ascii_case("LOCATION")) {
         return Err(Error::line(
             file,
             n,
@@ -450,11 +439,7 @@ fn parse_location(file: &str, n: usize, line: &str) -> Result<Location> {
             Error::line(
                 file,
                 n,
-                format!(
-                    "LOCATION `{}`: not a number: {}",
-                    NAMES[i],
-                    quote(fields[i])
-                ),
+                format!("LOCATION `{}`: not a number: {}", NAMES[i], quote(fields[i])),
             )
         })?;
         if !(min..=max).contains(&value) {
@@ -551,20 +536,14 @@ fn parse_record(file: &str, n: usize, fields: &[&str], index: usize) -> Result<H
         Error::line(
             file,
             n,
-            format!(
-                "`{}` (column {}): {reason}",
-                RECORD_COLUMNS[column],
-                column + 1
-            ),
+            format!("`{}` (column {}): {reason}", RECORD_COLUMNS[column], column + 1),
         )
     };
     let whole = |column: usize| -> Result<u32> {
-        fields[column].trim().parse::<u32>().map_err(|_| {
-            field_error(
-                column,
-                format!("not a whole number: {}", quote(fields[column])),
-            )
-        })
+        fields[column]
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| field_error(column, format!("not a whole number: {}", quote(fields[column]))))
     };
     let (month, day, hour) = (whole(1)?, whole(2)?, whole(3)?);
     let expected = expected_time(index);
@@ -596,8 +575,7 @@ fn parse_record(file: &str, n: usize, fields: &[&str], index: usize) -> Result<H
         if text.trim().is_empty() {
             return Err(field_error(c.index, "empty".to_owned()));
         }
-        let v = number(text)
-            .ok_or_else(|| field_error(c.index, format!("not a number: {}", quote(text))))?;
+        let v = number(text).ok_or_else(|| field_error(c.index, format!("not a number: {}", quote(text))))?;
         if v >= c.missing {
             return Err(field_error(
                 c.index,
@@ -701,10 +679,7 @@ mod tests {
     fn assert_error(text: &str, line: usize, needles: &[&str]) {
         let err = error_of(text);
         let prefix = format!("bad.epw, line {line}: ");
-        assert!(
-            err.starts_with(&prefix),
-            "expected {prefix:?}…, got {err:?}"
-        );
+        assert!(err.starts_with(&prefix), "expected {prefix:?}…, got {err:?}");
         for needle in needles {
             assert!(err.contains(needle), "{needle:?} not in {err:?}");
         }
@@ -712,8 +687,7 @@ mod tests {
 
     #[test]
     fn reads_the_shipped_dulles_file() {
-        let epw = Epw::from_bytes(DULLES_TMY3, embedded(DULLES_TMY3).expect("shipped"))
-            .expect("valid file");
+        let epw = Epw::from_bytes(DULLES_TMY3, embedded(DULLES_TMY3).expect("shipped")).expect("valid file");
         let loc = epw.location();
         assert_eq!(loc.state_province, "VA");
         assert_eq!(loc.country, "USA");
@@ -723,10 +697,7 @@ mod tests {
         assert_eq!((loc.time_zone_h, loc.elevation_m), (-5.0, 82.0));
         let records = epw.records();
         assert_eq!(records.len(), HOURS_PER_YEAR);
-        assert_eq!(
-            (records[0].month, records[0].day, records[0].hour),
-            (1, 1, 1)
-        );
+        assert_eq!((records[0].month, records[0].day, records[0].hour), (1, 1, 1));
         let last = records[HOURS_PER_YEAR - 1];
         assert_eq!((last.month, last.day, last.hour), (12, 31, 24));
         // First record, as written: 0.0 °C dry bulb, −5.0 °C dew point, 66 %, 101 700 Pa.
@@ -748,10 +719,7 @@ mod tests {
         assert!((23.0..28.0).contains(&stats.max_wet_bulb_c), "{stats:?}");
         // Station pressure matches the standard atmosphere at 82 m within weather swings.
         let std_pa = psychro::pressure_from_elevation_pa(loc.elevation_m);
-        assert!(
-            (stats.mean_pressure_pa / std_pa - 1.0).abs() < 0.01,
-            "{stats:?}"
-        );
+        assert!((stats.mean_pressure_pa / std_pa - 1.0).abs() < 0.01, "{stats:?}");
         // Annual GHI at Dulles is about 4.3 kWh/m²/day (NREL NSRDB): 1400–1750 kWh/m²/yr.
         assert!(
             (1400.0..1750.0).contains(&stats.annual_ghi_kwh_per_m2),
@@ -761,8 +729,7 @@ mod tests {
 
     #[test]
     fn reads_the_shipped_golden_file() {
-        let epw = Epw::from_bytes(GOLDEN_TMY3, embedded(GOLDEN_TMY3).expect("shipped"))
-            .expect("valid file");
+        let epw = Epw::from_bytes(GOLDEN_TMY3, embedded(GOLDEN_TMY3).expect("shipped")).expect("valid file");
         let loc = epw.location();
         assert_eq!(
             (loc.state_province.as_str(), loc.wmo_station.as_str()),
@@ -777,10 +744,7 @@ mod tests {
         assert!((8.0..12.0).contains(&stats.mean_dry_bulb_c), "{stats:?}");
         assert!((16.0..21.0).contains(&stats.max_wet_bulb_c), "{stats:?}");
         let std_pa = psychro::pressure_from_elevation_pa(loc.elevation_m);
-        assert!(
-            (stats.mean_pressure_pa / std_pa - 1.0).abs() < 0.02,
-            "{stats:?}"
-        );
+        assert!((stats.mean_pressure_pa / std_pa - 1.0).abs() < 0.02, "{stats:?}");
         assert!(
             (1600.0..2000.0).contains(&stats.annual_ghi_kwh_per_m2),
             "{stats:?}"
@@ -824,18 +788,9 @@ mod tests {
             let n = records.len() as f64;
             Stats {
                 mean_dry_bulb_c: records.iter().map(|r| r.dry_bulb_c).sum::<f64>() / n,
-                max_dry_bulb_c: records
-                    .iter()
-                    .map(|r| r.dry_bulb_c)
-                    .fold(f64::MIN, f64::max),
-                min_dry_bulb_c: records
-                    .iter()
-                    .map(|r| r.dry_bulb_c)
-                    .fold(f64::MAX, f64::min),
-                max_wet_bulb_c: records
-                    .iter()
-                    .map(|r| r.wet_bulb_c)
-                    .fold(f64::MIN, f64::max),
+                max_dry_bulb_c: records.iter().map(|r| r.dry_bulb_c).fold(f64::MIN, f64::max),
+                min_dry_bulb_c: records.iter().map(|r| r.dry_bulb_c).fold(f64::MAX, f64::min),
+                max_wet_bulb_c: records.iter().map(|r| r.wet_bulb_c).fold(f64::MIN, f64::max),
                 mean_pressure_pa: records.iter().map(|r| r.pressure_pa).sum::<f64>() / n,
                 annual_ghi_kwh_per_m2: records.iter().map(|r| r.ghi_w_per_m2).sum::<f64>() / 1000.0,
             }
@@ -885,11 +840,7 @@ mod tests {
             .expect("line")
             .find("?9")
             .expect("flags");
-        let start: usize = text
-            .lines()
-            .take(line_of(99) - 1)
-            .map(|l| l.len() + 1)
-            .sum();
+        let start: usize = text.lines().take(line_of(99) - 1).map(|l| l.len() + 1).sum();
         assert_error(
             &text[..start + cut],
             line_of(99),
@@ -914,35 +865,21 @@ mod tests {
                 "abc",
                 &["`Dry Bulb Temperature` (column 7)", "not a number: \"abc\""],
             ),
-            (
-                6,
-                "99.9",
-                &["`Dry Bulb Temperature`", "missing value", "99.9"],
-            ),
+            (6, "99.9", &["`Dry Bulb Temperature`", "missing value", "99.9"]),
             (6, "", &["`Dry Bulb Temperature`", "empty"]),
             (6, "NaN", &["`Dry Bulb Temperature`", "not a number"]),
             (
                 9,
                 "999999",
-                &[
-                    "`Atmospheric Station Pressure` (column 10)",
-                    "missing value",
-                ],
+                &["`Atmospheric Station Pressure` (column 10)", "missing value"],
             ),
             (
                 9,
                 "12000",
-                &[
-                    "`Atmospheric Station Pressure`",
-                    "outside the physical range",
-                ],
+                &["`Atmospheric Station Pressure`", "outside the physical range"],
             ),
             (8, "150", &["`Relative Humidity`", "outside"]),
-            (
-                14,
-                "-5",
-                &["`Direct Normal Radiation` (column 15)", "outside"],
-            ),
+            (14, "-5", &["`Direct Normal Radiation` (column 15)", "outside"]),
             (21, "55", &["`Wind Speed` (column 22)", "55 m/s is outside"]),
         ];
         for (column, value, needles) in cases {
@@ -951,11 +888,7 @@ mod tests {
         }
         // Dew point well above the dry bulb.
         let bad = edit_line(&text, n, |l| {
-            let dry_bulb: f64 = l
-                .split(',')
-                .nth(6)
-                .and_then(|v| v.parse().ok())
-                .expect("number");
+            let dry_bulb: f64 = l.split(',').nth(6).and_then(|v| v.parse().ok()).expect("number");
             set_field(l, 7, &format!("{}", dry_bulb + 5.0))
         });
         assert_error(&bad, n, &["`Dew Point Temperature`", "above the dry bulb"]);
@@ -974,11 +907,7 @@ mod tests {
         assert_error(
             &swapped,
             line_of(30),
-            &[
-                "`Hour` (column 4)",
-                "expected 1/2 hour 7",
-                "found 1/2 hour 8",
-            ],
+            &["`Hour` (column 4)", "expected 1/2 hour 7", "found 1/2 hour 8"],
         );
         // A skipped day.
         let mut lines: Vec<&str> = text.lines().collect();
@@ -1069,10 +998,7 @@ mod tests {
         let err = Epw::from_bytes("cut.epw.gz", &gz[..gz.len() / 2])
             .expect_err("cut gzip")
             .to_string();
-        assert!(
-            err.starts_with("cut.epw.gz: not a valid gzip stream"),
-            "{err}"
-        );
+        assert!(err.starts_with("cut.epw.gz: not a valid gzip stream"), "{err}");
         let err = Epw::from_bytes("magic.gz", &[0x1f, 0x8b, 0, 1, 2])
             .expect_err("garbage")
             .to_string();

@@ -42,9 +42,7 @@ pub const GOLDEN_TMY3: &str = "USA_CO_Golden-NREL.724666_TMY3.epw.gz";
 const EMBEDDED: [(&str, &[u8]); 2] = [
     (
         DULLES_TMY3,
-        include_bytes!(
-            "../../weather/USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz"
-        ),
+        include_bytes!("../../weather/USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw.gz"),
     ),
     (
         GOLDEN_TMY3,

@@ -65,11 +65,7 @@ enum Phase {
 impl Phase {
     #[inline]
     fn of(temp_c: f64) -> Phase {
-        if temp_c < 0.0 {
-            Phase::Ice
-        } else {
-            Phase::Water
-        }
+        if temp_c < 0.0 { Phase::Ice } else { Phase::Water }
     }
 }
 
@@ -91,10 +87,8 @@ fn ln_saturation_pressure(temp_c: f64, phase: Phase) -> (f64, f64) {
             const C6: f64 = -9.484_024_0e-13;
             const C7: f64 = 4.163_501_9;
             let ln_p = C1 / t_k + C2 + t_k * (C3 + t_k * (C4 + t_k * (C5 + t_k * C6))) + C7 * ln_t;
-            let d_ln_p = -C1 / (t_k * t_k)
-                + C3
-                + t_k * (2.0 * C4 + t_k * (3.0 * C5 + t_k * 4.0 * C6))
-                + C7 / t_k;
+            let d_ln_p =
+                -C1 / (t_k * t_k) + C3 + t_k * (2.0 * C4 + t_k * (3.0 * C5 + t_k * 4.0 * C6)) + C7 / t_k;
             (ln_p, d_ln_p)
         }
         Phase::Water => {
@@ -168,11 +162,7 @@ pub fn humidity_ratio_from_dew_point(dew_point_c: f64, pressure_pa: f64) -> f64 
 /// Humidity ratio of air at `dry_bulb_c` with relative humidity `rel_humidity_frac`
 /// (0–1, ratio of vapour pressure to saturation pressure, eq. 12), at `pressure_pa`, kg/kg.
 #[inline]
-pub fn humidity_ratio_from_rel_humidity(
-    dry_bulb_c: f64,
-    rel_humidity_frac: f64,
-    pressure_pa: f64,
-) -> f64 {
+pub fn humidity_ratio_from_rel_humidity(dry_bulb_c: f64, rel_humidity_frac: f64, pressure_pa: f64) -> f64 {
     humidity_ratio_from_vapor_pressure(
         rel_humidity_frac * saturation_pressure_pa(dry_bulb_c),
         pressure_pa,
@@ -210,12 +200,7 @@ fn saturation_humidity_ratio_and_slope(temp_c: f64, pressure_pa: f64, phase: Pha
 /// thermodynamic wet bulb is `wet_bulb_c` with a wetted surface of `phase` (eq. 33 for
 /// water, eq. 35 for ice), and its derivative with respect to the wet bulb.
 #[inline]
-fn psychrometric_equation(
-    dry_bulb_c: f64,
-    wet_bulb_c: f64,
-    pressure_pa: f64,
-    phase: Phase,
-) -> (f64, f64) {
+fn psychrometric_equation(dry_bulb_c: f64, wet_bulb_c: f64, pressure_pa: f64, phase: Phase) -> (f64, f64) {
     let (ws, dws) = saturation_humidity_ratio_and_slope(wet_bulb_c, pressure_pa, phase);
     // Coefficients in kJ/kg, as printed.
     let (a, b, c) = match phase {
@@ -243,12 +228,7 @@ pub fn humidity_ratio_from_wet_bulb(dry_bulb_c: f64, wet_bulb_c: f64, pressure_p
 /// root may sit exactly there). Returns the root and the number of function
 /// evaluations. Never loops more than [`SOLVER_MAX_ITER`] times.
 #[inline]
-fn solve_increasing(
-    mut lo: f64,
-    mut hi: f64,
-    x0: f64,
-    f: impl Fn(f64) -> (f64, f64),
-) -> (f64, u32) {
+fn solve_increasing(mut lo: f64, mut hi: f64, x0: f64, f: impl Fn(f64) -> (f64, f64)) -> (f64, u32) {
     let mut x = x0.clamp(lo, hi);
     // Whether f has been evaluated at the bracket ends.
     let (mut lo_tried, mut hi_tried) = (false, false);
@@ -379,13 +359,13 @@ fn wet_bulb_solve(dry_bulb_c: f64, humidity_ratio_kg_per_kg: f64, pressure_pa: f
     // water branch (eq. 33) exactly when eq. 33 at 0 °C explains no more than `w`; 0 °C is
     // then a lower bound. Otherwise the root is on the ice branch (eq. 35), below 0 °C,
     // and −100 °C is a lower bound (eq. 35 is negative there for any warmer dry bulb).
-    let (lo, phase) =
-        if hi < 0.0 || psychrometric_equation(dry_bulb_c, 0.0, pressure_pa, Phase::Water).0 > w {
-            hi = hi.min(0.0);
-            (MIN_TEMP_C, Phase::Ice)
-        } else {
-            (0.0, Phase::Water)
-        };
+    let (lo, phase) = if hi < 0.0 || psychrometric_equation(dry_bulb_c, 0.0, pressure_pa, Phase::Water).0 > w
+    {
+        hi = hi.min(0.0);
+        (MIN_TEMP_C, Phase::Ice)
+    } else {
+        (0.0, Phase::Water)
+    };
     // Newton from the dry bulb: the psychrometric equation is increasing and close to
     // convex in the wet bulb, so the steps approach the root from above; the bracket
     // catches any overshoot.
@@ -417,8 +397,7 @@ pub fn moist_air_specific_volume_m3_per_kg(
     humidity_ratio_kg_per_kg: f64,
     pressure_pa: f64,
 ) -> f64 {
-    287.042 * (dry_bulb_c + ZERO_C_IN_K) * (1.0 + 1.607_858 * humidity_ratio_kg_per_kg)
-        / pressure_pa
+    287.042 * (dry_bulb_c + ZERO_C_IN_K) * (1.0 + 1.607_858 * humidity_ratio_kg_per_kg) / pressure_pa
 }
 
 /// Specific enthalpy of saturated air at `temp_c` over `phase` and its slope with
@@ -460,15 +439,14 @@ fn saturation_temp_solve(enthalpy_j_per_kg: f64, pressure_pa: f64) -> (f64, u32)
     if enthalpy_j_per_kg.is_nan() || pressure_pa.is_nan() {
         return (f64::NAN, 0);
     }
-    let (lo, hi, phase) = if enthalpy_j_per_kg
-        >= saturated_air_enthalpy_and_slope(0.0, pressure_pa, Phase::Water).0
-    {
-        (0.0, MAX_TEMP_C, Phase::Water)
-    } else if enthalpy_j_per_kg < saturated_air_enthalpy_and_slope(0.0, pressure_pa, Phase::Ice).0 {
-        (MIN_TEMP_C, 0.0, Phase::Ice)
-    } else {
-        return (0.0, 0);
-    };
+    let (lo, hi, phase) =
+        if enthalpy_j_per_kg >= saturated_air_enthalpy_and_slope(0.0, pressure_pa, Phase::Water).0 {
+            (0.0, MAX_TEMP_C, Phase::Water)
+        } else if enthalpy_j_per_kg < saturated_air_enthalpy_and_slope(0.0, pressure_pa, Phase::Ice).0 {
+            (MIN_TEMP_C, 0.0, Phase::Ice)
+        } else {
+            return (0.0, 0);
+        };
     let h_kj = enthalpy_j_per_kg / 1000.0;
     match phase {
         // Below 0 °C the vapour term is small: start from dry air.
@@ -679,12 +657,7 @@ mod tests {
             let fd = (saturated_air_enthalpy_j_per_kg(t + dt, p)
                 - saturated_air_enthalpy_j_per_kg(t - dt, p))
                 / (2.0 * dt);
-            assert_rel(
-                saturated_air_enthalpy_slope_j_per_kg_k(t, p),
-                fd,
-                1e-6,
-                "dhs/dT",
-            );
+            assert_rel(saturated_air_enthalpy_slope_j_per_kg_k(t, p), fd, 1e-6, "dhs/dT");
         }
     }
 
@@ -719,10 +692,7 @@ mod tests {
         // at 60 kPa). The mean for the wet bulb over −20…40 °C, 10–100 % RH is 4.4.
         assert!(worst_wb <= 9, "wet bulb: {worst_wb} evaluations");
         assert!(worst_dp <= 5, "dew point: {worst_dp} evaluations");
-        assert!(
-            worst_hs <= 9,
-            "saturation temperature: {worst_hs} evaluations"
-        );
+        assert!(worst_hs <= 9, "saturation temperature: {worst_hs} evaluations");
     }
 
     proptest! {

@@ -143,8 +143,7 @@ impl Weather {
             // February 29 repeats February 28; later days shift back by one.
             day0 -= 1;
         }
-        let second_of_year =
-            i64::from(day0) * 86_400 + i64::from(local.num_seconds_from_midnight());
+        let second_of_year = i64::from(day0) * 86_400 + i64::from(local.num_seconds_from_midnight());
         // A leap second reports 1e9 ns or more: count it as the end of its second.
         let nanos = local.nanosecond().min(999_999_999);
         self.sample_at(second_of_year, nanos)
@@ -161,14 +160,10 @@ impl Weather {
         let dew_point_c = lerp(a.dew_point_c, b.dew_point_c, f);
         let pressure_pa = lerp(a.pressure_pa, b.pressure_pa, f);
         let wind_speed_m_per_s = lerp(a.wind_speed_m_per_s, b.wind_speed_m_per_s, f);
-        let humidity_ratio_kg_per_kg =
-            psychro::humidity_ratio_from_dew_point(dew_point_c, pressure_pa);
+        let humidity_ratio_kg_per_kg = psychro::humidity_ratio_from_dew_point(dew_point_c, pressure_pa);
         let wet_bulb_c = psychro::wet_bulb_c(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
-        let rel_humidity_frac = psychro::rel_humidity_from_humidity_ratio(
-            dry_bulb_c,
-            humidity_ratio_kg_per_kg,
-            pressure_pa,
-        );
+        let rel_humidity_frac =
+            psychro::rel_humidity_from_humidity_ratio(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
         let (a, b, f) = bracket(records, second_of_year - 1800, nanos);
         WeatherSample {
             dry_bulb_c,
@@ -361,13 +356,7 @@ mod tests {
     #[test]
     fn february_29_reads_as_february_28() {
         let w = dulles();
-        let at = |y, m, d, h| {
-            w.sample(
-                Utc.with_ymd_and_hms(y, m, d, h, 40, 0)
-                    .single()
-                    .expect("date"),
-            )
-        };
+        let at = |y, m, d, h| w.sample(Utc.with_ymd_and_hms(y, m, d, h, 40, 0).single().expect("date"));
         // 15:40 UTC is 10:40 local on the same day.
         assert_eq!(at(2024, 2, 29, 15), at(2023, 2, 28, 15));
         assert_eq!(at(2024, 3, 1, 15), at(2023, 3, 1, 15));
@@ -379,10 +368,7 @@ mod tests {
 
     #[test]
     fn embedded_files_are_found_by_name() {
-        assert_eq!(
-            embedded_names().collect::<Vec<_>>(),
-            [DULLES_TMY3, GOLDEN_TMY3]
-        );
+        assert_eq!(embedded_names().collect::<Vec<_>>(), [DULLES_TMY3, GOLDEN_TMY3]);
         let without_gz = DULLES_TMY3.strip_suffix(".gz").expect("gz name");
         assert_eq!(embedded(without_gz), embedded(DULLES_TMY3));
         assert!(embedded("USA_XX_Nowhere.epw").is_none());
@@ -395,10 +381,7 @@ mod tests {
         );
         // `open` takes a name or a path.
         assert_eq!(
-            Weather::open(GOLDEN_TMY3)
-                .expect("name")
-                .location()
-                .elevation_m,
+            Weather::open(GOLDEN_TMY3).expect("name").location().elevation_m,
             1829.0
         );
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -244,20 +244,14 @@ mod tests {
         let sun = sun_position(SPA_LAT_DEG, SPA_LON_DEG, utc(2003, 10, 17, 19, 30, 30));
         // SPA refracts for 820 mbar and 11 °C, NOAA for a standard atmosphere: they differ
         // by 0.003° at 50°; the sun's parallax adds 0.002°.
-        assert!(
-            (sun.apparent_zenith_deg - 50.111_622).abs() < 0.01,
-            "{sun:?}"
-        );
+        assert!((sun.apparent_zenith_deg - 50.111_622).abs() < 0.01, "{sun:?}");
         assert!((sun.azimuth_deg - 194.340_241).abs() < 0.01, "{sun:?}");
         let surface = Surface {
             tilt_deg: 30.0,
             azimuth_deg: 170.0,
         };
         let incidence_deg = cos_incidence(&surface, &sun).acos().to_degrees();
-        assert!(
-            (incidence_deg - 25.187).abs() < 0.01,
-            "incidence {incidence_deg}"
-        );
+        assert!((incidence_deg - 25.187).abs() < 0.01, "incidence {incidence_deg}");
     }
 
     #[test]
@@ -271,14 +265,8 @@ mod tests {
         for sun in [rise, set] {
             assert!((sun.zenith_deg - 90.8333).abs() < 0.01, "{sun:?}");
         }
-        assert!(
-            rise.azimuth_deg > 90.0 && rise.azimuth_deg < 120.0,
-            "{rise:?}"
-        );
-        assert!(
-            set.azimuth_deg > 240.0 && set.azimuth_deg < 270.0,
-            "{set:?}"
-        );
+        assert!(rise.azimuth_deg > 90.0 && rise.azimuth_deg < 120.0, "{rise:?}");
+        assert!(set.azimuth_deg > 240.0 && set.azimuth_deg < 270.0, "{set:?}");
         assert!(rise.hour_angle_deg < 0.0 && set.hour_angle_deg > 0.0);
     }
 

@@ -7,12 +7,14 @@ use crate::error::{Error, Result};
 use crate::grid::engine::EngineBankModel;
 
 impl CampusModel {
-    /// Builds the model at `resolution`. `named_cdus` lists `(hall index, CDU number)` of
-    /// CDUs that events act on; they are resolved rack by rack at any resolution.
+    /// Builds the model at `resolution` for a run with output step `step_s`.
+    /// `named_cdus` lists `(hall index, CDU number)` of CDUs that events act on; they are
+    /// resolved rack by rack at any resolution.
     pub fn build(
         campus: &Campus,
         resolution: Resolution,
         named_cdus: &[(usize, u32)],
+        step_s: f64,
     ) -> Result<CampusModel> {
         let spec = &campus.spec;
         let fw = &spec.facility_water;
@@ -26,13 +28,8 @@ impl CampusModel {
         for (h, hall) in spec.halls.iter().enumerate() {
             let at = format!("halls[{h}]");
             let rack = RackModel::from_spec(&hall.rack, hall.tcs.fluid);
-            let cdu = CduModel::from_spec(
-                &hall.cdu,
-                hall.tcs.fluid,
-                fw_fluid,
-                hall.tcs.supply_temp_c.c(),
-            )
-            .map_err(|m| Error::model(format!("{at}.cdu"), m))?;
+            let cdu = CduModel::from_spec(&hall.cdu, hall.tcs.fluid, fw_fluid, hall.tcs.supply_temp_c.c())
+                .map_err(|m| Error::model(format!("{at}.cdu"), m))?;
             gpus += f64::from(hall.racks) * rack.gpus;
             fw_design_kg_per_s += f64::from(hall.cdus) * cdu.max_primary_kg_per_s;
             let racks_on = |k: u32| hall.racks / hall.cdus + u32::from(k <= hall.racks % hall.cdus);
@@ -103,9 +100,16 @@ impl CampusModel {
                 min_flow_frac: hall.tcs.min_flow_frac,
             });
         }
-        let supply_state = state;
-        let return_state = state + 1;
-        state += 2;
+        let density = fw_fluid.density_kg_per_m3();
+        let turnover_s = (fw.supply_volume_m3 + fw.return_volume_m3) * density / fw_design_kg_per_s;
+        let facility_dynamic = resolution == Resolution::Rack || step_s < QUASI_STEADY_TURNOVERS * turnover_s;
+        let facility_states = facility_dynamic.then(|| {
+            state += 2;
+            FacilityStates {
+                supply: state - 2,
+                ret: state - 1,
+            }
+        });
         let soc_state = spec.grid.battery.as_ref().map(|_| {
             state += 1;
             state - 1
@@ -113,22 +117,15 @@ impl CampusModel {
         let tally_state = state;
         state += Tally::COUNT;
 
-        let density = fw_fluid.density_kg_per_m3();
         let cp = fw_fluid.cp_j_per_kg_k();
         let facility = FacilityModel {
             supply_setpoint_c: fw.supply_temp_c.c(),
             cp,
-            pump: Pump::from_head(
-                fw_design_kg_per_s,
-                density,
-                fw.pump_head_kpa,
-                fw.pump_efficiency,
-            ),
+            pump: Pump::from_head(fw_design_kg_per_s, density, fw.pump_head_kpa, fw.pump_efficiency),
             min_flow_kg_per_s: fw.min_flow_frac * fw_design_kg_per_s,
             supply: ThermalNode::of_volume(fw.supply_volume_m3, density, cp),
             ret: ThermalNode::of_volume(fw.return_volume_m3, density, cp),
-            supply_state,
-            return_state,
+            states: facility_states,
         };
         let hr = &spec.heat_rejection;
         let rejection = match (&hr.cooling_towers, &hr.dry_coolers) {
@@ -162,11 +159,7 @@ impl CampusModel {
             dispatcher: Dispatcher {
                 rule: grid.dispatch.clone(),
                 battery: grid.battery.as_ref().map(BatteryModel::from_spec),
-                engines: grid
-                    .engines
-                    .iter()
-                    .map(EngineBankModel::from_spec)
-                    .collect(),
+                engines: grid.engines.iter().map(EngineBankModel::from_spec).collect(),
             },
             import_limit_w: grid.import_limit_kw * 1000.0,
             grid_carbon_kg_per_j: grid.carbon_kg_per_mwh / 3.6e9,
@@ -187,32 +180,33 @@ impl CampusModel {
         for l in &self.loops {
             let hall = &self.halls[l.hall];
             if let LoopKind::Dynamic {
-                supply_state,
-                racks,
-                ..
+                supply_state, racks, ..
             } = &l.kind
             {
                 let setpoint = hall.cdu.supply_setpoint_c;
                 y[*supply_state] = setpoint;
                 let rack_flow_w_per_k = l.design_flow_kg_per_s / l.racks_per_loop * hall.tcs_cp;
                 for slot in &self.racks[racks.clone()] {
-                    let point = hall
-                        .rack
-                        .operate(utilisation, hall.rack.gpu.tdp_w, setpoint);
+                    let point = hall.rack.operate(utilisation, hall.rack.gpu.tdp_w, setpoint);
                     y[slot.state] = setpoint
-                        + point.heat_to_liquid_w
-                            / (rack_flow_w_per_k * slot.flow_share * l.racks_per_loop);
+                        + point.heat_to_liquid_w / (rack_flow_w_per_k * slot.flow_share * l.racks_per_loop);
                 }
             }
         }
-        y[self.facility.supply_state] = self.facility.supply_setpoint_c;
-        y[self.facility.return_state] = self.facility.supply_setpoint_c + 8.0;
+        if let Some(s) = self.facility.states {
+            y[s.supply] = self.facility.supply_setpoint_c;
+            y[s.ret] = self.facility.supply_setpoint_c + 8.0;
+        }
         if let (Some(i), Some(b)) = (self.soc_state, &self.dispatcher.battery) {
             y[i] = b.soc_initial;
         }
         y
     }
 }
+
+/// The facility water is quasi-steady at hall resolution when the step is at least this
+/// many turnover times: by then 95 % of any change inside the step has settled.
+const QUASI_STEADY_TURNOVERS: f64 = 3.0;
 
 /// Share of a loop's flow reaching rack `i` of `n` on a manifold fed from one end: the
 /// nearest rack gets `1 + imbalance` times the mean, the farthest `1 − imbalance`.
@@ -228,8 +222,8 @@ fn flow_share(i: u32, n: u32, imbalance: f64) -> f64 {
 /// A fixed pseudo-random number in [−1, 1] for rack `i` of hall `h`: the spread of job
 /// loads across racks, the same on every run.
 fn spread(h: usize, i: u32) -> f64 {
-    let mut x = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ u64::from(i).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut x =
+        (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(i).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 29;

@@ -123,12 +123,7 @@ impl CampusModel {
 
     /// Mechanical cooling when the air cannot cool the return water, with hysteresis; only
     /// where chillers exist to take over.
-    fn next_mode(
-        &self,
-        mode: RejectionMode,
-        inputs: &Inputs,
-        facility_return_c: f64,
-    ) -> RejectionMode {
+    fn next_mode(&self, mode: RejectionMode, inputs: &Inputs, facility_return_c: f64) -> RejectionMode {
         let air_c = match self.rejection {
             RejectionModel::Towers(_) => inputs.weather.wet_bulb_c,
             RejectionModel::DryCoolers(_) => inputs.weather.dry_bulb_c,

@@ -131,9 +131,33 @@ impl CampusModel {
 
     /// The plant at `y` under `inputs`, and its derivatives when `dy` is given.
     pub fn evaluate(&self, y: &[f64], inputs: &Inputs, mut dy: Option<&mut [f64]>) -> Snapshot {
+        if let Some(s) = self.facility.states {
+            return self.evaluate_at(y, inputs, y[s.supply], Some(y[s.ret]), dy);
+        }
+        // Quasi-steady facility water: its supply temperature is where the plant's outlet
+        // meets it. Heat rejection holds the setpoint when it can, so try that first; else
+        // the outlet rises more slowly than the supply and the fixed point is a root.
+        let setpoint_c = self.facility.supply_setpoint_c;
+        let at_setpoint = self.evaluate_at(y, inputs, setpoint_c, None, dy.as_deref_mut());
+        if at_setpoint.chillers.leaving_c <= setpoint_c + 1e-9 {
+            return at_setpoint;
+        }
+        let excess = |t: f64| self.evaluate_at(y, inputs, t, None, None).chillers.leaving_c - t;
+        let supply_c = illinois(excess, setpoint_c, setpoint_c + 100.0, 1e-9);
+        self.evaluate_at(y, inputs, supply_c, None, dy)
+    }
+
+    /// The plant with facility water supplied at `fw_supply_c` and, when it is a state,
+    /// returned at `fw_return_state_c`; derivatives into `dy` when given.
+    fn evaluate_at(
+        &self,
+        y: &[f64],
+        inputs: &Inputs,
+        fw_supply_c: f64,
+        fw_return_state_c: Option<f64>,
+        mut dy: Option<&mut [f64]>,
+    ) -> Snapshot {
         let f = &self.facility;
-        let fw_supply_c = y[f.supply_state];
-        let fw_return_c = y[f.return_state];
         let mut totals = LoopTotals {
             max_die_c: f64::NEG_INFINITY,
             max_supply_c: f64::NEG_INFINITY,
@@ -161,9 +185,7 @@ impl CampusModel {
                     dy.as_deref_mut(),
                     &mut totals,
                 ),
-                LoopKind::QuasiSteady => {
-                    self.steady_loop(l, hall, load, pump_frac, fw_supply_c, &mut totals)
-                }
+                LoopKind::QuasiSteady => self.steady_loop(l, hall, load, pump_frac, fw_supply_c, &mut totals),
             };
             totals.pump_w += l.count * r.pump_w;
             totals.primary_kg_per_s += l.count * r.cdu.primary_kg_per_s;
@@ -181,11 +203,11 @@ impl CampusModel {
         let bypass_kg_per_s = (f.min_flow_kg_per_s - totals.primary_kg_per_s).max(0.0);
         let fw_flow = totals.primary_kg_per_s + bypass_kg_per_s;
         let mixed_c = (totals.primary_enthalpy_w + bypass_kg_per_s * fw_supply_c) / fw_flow;
-        let air = self
-            .air
-            .evaluate(totals.air_heat_w, inputs.weather.dry_bulb_c);
+        let air = self.air.evaluate(totals.air_heat_w, inputs.weather.dry_bulb_c);
         let fw_pump_w = f.pump.power_w(fw_flow);
         let return_heat_w = air.to_facility_water_w + fw_pump_w;
+        // A quasi-steady return is the mixed stream warmed by the air coils and pumps.
+        let fw_return_c = fw_return_state_c.unwrap_or(mixed_c + return_heat_w / (fw_flow * f.cp));
 
         // Heat rejection and trim.
         let c = &inputs.controls;
@@ -205,11 +227,7 @@ impl CampusModel {
                 let p = d.control(fw_return_c, fw_flow, setpoint_c, &inputs.air);
                 (TowerPoint::default(), p, p.outlet_c)
             }
-            _ => (
-                TowerPoint::default(),
-                DryCoolerPoint::default(),
-                fw_return_c,
-            ),
+            _ => (TowerPoint::default(), DryCoolerPoint::default(), fw_return_c),
         };
         let chillers = match self.chillers {
             Some((chiller, _)) => chiller.trim(
@@ -282,12 +300,14 @@ impl CampusModel {
         rates[Tally::Work] = totals.work_gpus;
 
         if let Some(dy) = dy {
-            dy[f.return_state] =
-                f.ret
+            if let Some(s) = f.states {
+                dy[s.ret] = f
+                    .ret
                     .rate_k_per_s(fw_return_c, fw_flow * f.cp, mixed_c, return_heat_w);
-            dy[f.supply_state] =
-                f.supply
+                dy[s.supply] = f
+                    .supply
                     .rate_k_per_s(fw_supply_c, fw_flow * f.cp, chillers.leaving_c, 0.0);
+            }
             if let (Some(i), Some(b)) = (self.soc_state, &self.dispatcher.battery) {
                 dy[i] = b.soc_rate_per_s(d.battery_w);
             }
@@ -327,18 +347,13 @@ impl CampusModel {
     }
 
     /// Secondary flow of a loop under its pump control, kg/s.
-    fn loop_flow(
-        &self,
-        l: &LoopModel,
-        hall: &HallModel,
-        pump_frac: f64,
-        liquid_heat_per_loop_w: f64,
-    ) -> f64 {
+    fn loop_flow(&self, l: &LoopModel, hall: &HallModel, pump_frac: f64, liquid_heat_per_loop_w: f64) -> f64 {
         let design = l.design_flow_kg_per_s;
         let controlled = match hall.delta_t_control_k {
             None => design,
-            Some(dt) => (liquid_heat_per_loop_w / (hall.tcs_cp * dt))
-                .clamp(hall.min_flow_frac * design, design),
+            Some(dt) => {
+                (liquid_heat_per_loop_w / (hall.tcs_cp * dt)).clamp(hall.min_flow_frac * design, design)
+            }
         };
         controlled * pump_frac
     }
@@ -388,12 +403,9 @@ impl CampusModel {
             }
             totals.max_die_c = totals.max_die_c.max(p.gpu.die_temp_c);
             if let Some(dy) = dy.as_deref_mut() {
-                dy[s.state] = s.node.rate_k_per_s(
-                    temp_c,
-                    rack_flow * hall.tcs_cp,
-                    supply_c,
-                    p.heat_to_liquid_w,
-                );
+                dy[s.state] =
+                    s.node
+                        .rate_k_per_s(temp_c, rack_flow * hall.tcs_cp, supply_c, p.heat_to_liquid_w);
             }
         }
         let return_c = if flow > 0.0 {
@@ -404,8 +416,7 @@ impl CampusModel {
         let cdu = hall.cdu.control(return_c, flow, fw_supply_c);
         let pump_w = hall.cdu.pump.power_w(flow);
         if let Some(dy) = dy {
-            dy[supply_state] =
-                pipe.rate_k_per_s(supply_c, flow * hall.tcs_cp, cdu.hx.hot_out_c, pump_w);
+            dy[supply_state] = pipe.rate_k_per_s(supply_c, flow * hall.tcs_cp, cdu.hx.hot_out_c, pump_w);
         }
         LoopResult {
             flow_kg_per_s: flow,
@@ -451,13 +462,9 @@ impl CampusModel {
             let max = hall.cdu.max_primary_kg_per_s;
             let through = |ret: f64| {
                 let out = hall.cdu.exchange(ret, flow, fw_supply_c, max).hot_out_c;
-                rack.steady(
-                    load.utilisation,
-                    load.cap_w,
-                    out + pump_rise_k,
-                    rack_w_per_k,
-                )
-                .0 - ret
+                rack.steady(load.utilisation, load.cap_w, out + pump_rise_k, rack_w_per_k)
+                    .0
+                    - ret
             };
             return_c = illinois(through, fw_supply_c, fw_supply_c + 200.0, 1e-9);
             let hx = hall.cdu.exchange(return_c, flow, fw_supply_c, max);

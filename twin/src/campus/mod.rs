@@ -9,8 +9,11 @@
 //! CDU loops of a hall are lumped into one and treated as quasi-steady: their volumes
 //! settle within a minute or so, far below the step of the long runs this mode is for, so
 //! integrating them would only cost time. The facility water (minutes to tens of minutes)
-//! stays dynamic in both. A CDU that a scenario names (a pump trip) is always resolved rack
-//! by rack, because the event is about exactly those racks.
+//! is integrated at rack resolution, and at hall resolution too unless the output step is
+//! at least three of its turnover times (volume over design flow), when it has settled
+//! long before each step ends and is solved as quasi-steady as well. A CDU that a scenario
+//! names (a pump trip) is always resolved rack by rack, because the event is about exactly
+//! those racks.
 
 mod build;
 mod controls;
@@ -129,10 +132,18 @@ pub struct FacilityModel {
     pub supply: ThermalNode,
     /// Return-side volume.
     pub ret: ThermalNode,
-    /// State index of the supply temperature.
-    pub supply_state: usize,
-    /// State index of the return temperature.
-    pub return_state: usize,
+    /// Where its temperatures sit in the state when it is integrated in time; `None` when
+    /// it is quasi-steady.
+    pub states: Option<FacilityStates>,
+}
+
+/// State indices of the facility water's two volumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FacilityStates {
+    /// Supply temperature.
+    pub supply: usize,
+    /// Return temperature.
+    pub ret: usize,
 }
 
 /// How heat leaves the facility water.
@@ -191,6 +202,21 @@ pub struct CampusModel {
     pub state_len: usize,
 }
 
+/// Parts of the model solved as quasi-steady, for reports.
+impl CampusModel {
+    /// Names of the parts solved as quasi-steady in this build.
+    pub fn quasi_steady_parts(&self) -> Vec<&'static str> {
+        let mut parts = Vec::new();
+        if self.loops.iter().any(|l| l.kind == LoopKind::QuasiSteady) {
+            parts.push("cdu_loops");
+        }
+        if self.facility.states.is_none() {
+            parts.push("facility_water");
+        }
+        parts
+    }
+}
+
 impl CampusModel {
     /// Energy stored in the liquid volumes, J (from 0 °C).
     pub fn stored_heat_j(&self, y: &[f64]) -> f64 {
@@ -206,7 +232,10 @@ impl CampusModel {
             })
             .sum();
         let f = &self.facility;
-        racks + pipes + f.supply.stored_j(y[f.supply_state]) + f.ret.stored_j(y[f.return_state])
+        let facility = f
+            .states
+            .map_or(0.0, |s| f.supply.stored_j(y[s.supply]) + f.ret.stored_j(y[s.ret]));
+        racks + pipes + facility
     }
 
     /// Totals since the start of the state, in J, kg and GPU-seconds.

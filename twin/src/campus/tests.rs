@@ -23,12 +23,7 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 /// Inputs frozen at `t` with every hall at `utilisation`, no events, controls as given.
-fn frozen_inputs(
-    model: &CampusModel,
-    weather: &Weather,
-    t: DateTime<Utc>,
-    utilisation: f64,
-) -> Inputs {
+fn frozen_inputs(model: &CampusModel, weather: &Weather, t: DateTime<Utc>, utilisation: f64) -> Inputs {
     let sample = weather.sample(t);
     Inputs {
         air: AirIn::from_weather(&sample),
@@ -57,9 +52,7 @@ fn settle(model: &CampusModel, inputs: &mut Inputs, hours: f64) -> Vec<f64> {
     let mut t = 0.0;
     while t < hours * 3600.0 {
         model.supervise(y.as_slice(), inputs, &mut engines, 10, 60.0);
-        integrator
-            .advance(model, inputs, &mut y, t, t + 60.0)
-            .unwrap();
+        integrator.advance(model, inputs, &mut y, t, t + 60.0).unwrap();
         t += 60.0;
     }
     y.as_slice().to_vec()
@@ -69,7 +62,7 @@ fn settle(model: &CampusModel, inputs: &mut Inputs, hours: f64) -> Vec<f64> {
 fn analytic_rack_rise_is_q_over_m_cp_in_the_assembled_campus() {
     let campus = esif();
     let weather = campus.load_weather().unwrap();
-    let model = CampusModel::build(&campus, Resolution::Rack, &[]).unwrap();
+    let model = CampusModel::build(&campus, Resolution::Rack, &[], 60.0).unwrap();
     let mut inputs = frozen_inputs(&model, &weather, at("2026-03-01T12:00:00Z"), 0.8);
     let y = settle(&model, &mut inputs, 3.0);
     let mut dy = vec![0.0; model.state_len];
@@ -77,9 +70,7 @@ fn analytic_rack_rise_is_q_over_m_cp_in_the_assembled_campus() {
     let hall = &model.halls[0];
     for l in &model.loops {
         let LoopKind::Dynamic {
-            supply_state,
-            racks,
-            ..
+            supply_state, racks, ..
         } = &l.kind
         else {
             panic!("rack resolution")
@@ -111,8 +102,8 @@ fn hall_and_rack_resolutions_share_their_steady_state() {
     let campus = esif();
     let weather = campus.load_weather().unwrap();
     let t = at("2026-08-01T20:00:00Z");
-    let rack = CampusModel::build(&campus, Resolution::Rack, &[]).unwrap();
-    let hall = CampusModel::build(&campus, Resolution::Hall, &[]).unwrap();
+    let rack = CampusModel::build(&campus, Resolution::Rack, &[], 60.0).unwrap();
+    let hall = CampusModel::build(&campus, Resolution::Hall, &[], 60.0).unwrap();
     let mut rack_inputs = frozen_inputs(&rack, &weather, t, 0.95);
     let mut hall_inputs = frozen_inputs(&hall, &weather, t, 0.95);
     let rack_y = settle(&rack, &mut rack_inputs, 4.0);
@@ -120,6 +111,19 @@ fn hall_and_rack_resolutions_share_their_steady_state() {
     let a = rack.evaluate(&rack_y, &rack_inputs, None);
     let b = hall.evaluate(&hall_y, &hall_inputs, None);
     let close = |x: f64, y: f64| (x - y).abs() <= 1e-6 * x.abs().max(1.0);
+    // With hourly steps the facility water is quasi-steady too, and lands on the same state.
+    let steady = CampusModel::build(&campus, Resolution::Hall, &[], 3600.0).unwrap();
+    assert_eq!(steady.quasi_steady_parts(), ["cdu_loops", "facility_water"]);
+    let mut steady_inputs = frozen_inputs(&steady, &weather, t, 0.95);
+    let steady_y = settle(&steady, &mut steady_inputs, 1.0);
+    let c = steady.evaluate(&steady_y, &steady_inputs, None);
+    assert!(
+        close(b.facility_return_c, c.facility_return_c),
+        "{} {}",
+        b.facility_return_c,
+        c.facility_return_c
+    );
+    assert!(close(b.power.facility_w, c.power.facility_w));
     assert!(
         close(a.power.it_w, b.power.it_w),
         "{} {}",
@@ -187,11 +191,7 @@ fn conservation_over_a_transient_day_of_the_example_campus() {
         60.0,
         Resolution::Rack,
     );
-    assert!(
-        s.energy_balance_residual <= 1e-3,
-        "{}",
-        s.energy_balance_residual
-    );
+    assert!(s.energy_balance_residual <= 1e-3, "{}", s.energy_balance_residual);
     // The meter sees IT, cooling, losses and auxiliaries, nothing else.
     let parts = s.it_energy_kwh + s.cooling_energy_kwh + s.loss_energy_kwh + s.auxiliary_energy_kwh;
     assert!((parts - s.facility_energy_kwh).abs() / s.facility_energy_kwh < 1e-9);
@@ -264,34 +264,21 @@ fn analytic_time_to_throttle_after_a_pump_trip() {
     let measured_s = s.time_to_first_throttle_s.expect("the racks throttle") - 1200.0;
 
     // The state at the trip, from the same run stopped there.
-    let (before, _) = run(
-        &campus,
-        load,
-        &[],
-        start,
-        1200.0 / 3600.0,
-        60.0,
-        Resolution::Rack,
-    );
+    let (before, _) = run(&campus, load, &[], start, 1200.0 / 3600.0, 60.0, Resolution::Rack);
     assert!(before.time_to_first_throttle_s.is_none());
-    let model = CampusModel::build(&campus, Resolution::Rack, &[(0, 2)]).unwrap();
+    let model = CampusModel::build(&campus, Resolution::Rack, &[(0, 2)], 60.0).unwrap();
     let hall = &model.halls[0];
     let gpu = &hall.rack.gpu;
     let mut inputs = frozen_inputs(&model, &weather, at(start), 1.0);
     let y = settle(&model, &mut inputs, 3.0);
-    let l = model
-        .loops
-        .iter()
-        .find(|l| l.cdu_number == Some(2))
-        .unwrap();
+    let l = model.loops.iter().find(|l| l.cdu_number == Some(2)).unwrap();
     let LoopKind::Dynamic { racks, .. } = &l.kind else {
         panic!()
     };
     let slot = model.racks[racks.start];
     let point = hall.rack.operate(1.0, gpu.tdp_w, y[slot.state]);
     let limit_c = gpu.throttle_temp_c - gpu.tdp_w * gpu.resistance_k_per_w;
-    let expected_s =
-        slot.node.capacity_j_per_k * (limit_c - y[slot.state]) / point.heat_to_liquid_w;
+    let expected_s = slot.node.capacity_j_per_k * (limit_c - y[slot.state]) / point.heat_to_liquid_w;
     // The settled state stands in for the state at the trip (weather moves a little in 20 min).
     assert!(
         (measured_s - expected_s).abs() < 0.02 * expected_s + 0.05,
@@ -367,10 +354,7 @@ fn an_import_limit_drop_is_met_by_battery_then_engines() {
         60.0,
         Resolution::Hall,
     );
-    let during: Vec<&StepRecord> = records
-        .iter()
-        .filter(|r| r.import_limit_kw == 80_000.0)
-        .collect();
+    let during: Vec<&StepRecord> = records.iter().filter(|r| r.import_limit_kw == 80_000.0).collect();
     assert!(!during.is_empty());
     assert!(
         during.iter().all(|r| r.battery_kw > 0.0),

@@ -55,19 +55,12 @@ impl AirCoolingModel {
     /// fields when the sink needs them; absent ones fall back to the facility-water sink
     /// only if validation was bypassed.
     pub fn from_spec(a: &AirCooling) -> Self {
-        let sink = match (
-            a.sink,
-            &a.chiller,
-            a.chilled_water_temp_c,
-            a.economiser_below_c,
-        ) {
-            (AirSink::ChilledWater, Some(chiller), Some(chw), Some(econ)) => {
-                AirSinkModel::ChilledWater {
-                    chiller: ChillerModel::from_spec(chiller),
-                    chilled_water_c: chw.c(),
-                    economiser_below_c: econ.c(),
-                }
-            }
+        let sink = match (a.sink, &a.chiller, a.chilled_water_temp_c, a.economiser_below_c) {
+            (AirSink::ChilledWater, Some(chiller), Some(chw), Some(econ)) => AirSinkModel::ChilledWater {
+                chiller: ChillerModel::from_spec(chiller),
+                chilled_water_c: chw.c(),
+                economiser_below_c: econ.c(),
+            },
             _ => AirSinkModel::FacilityWater,
         };
         AirCoolingModel {

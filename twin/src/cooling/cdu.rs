@@ -8,7 +8,7 @@
 
 use models::campus::{Cdu, Fluid};
 
-use super::hx::{FlowScaledHx, HxOutcome};
+use super::hx::{FlowScaledHx, HxOutcome, counterflow};
 use super::pump::Pump;
 use crate::solve::illinois;
 
@@ -113,12 +113,18 @@ impl CduModel {
             return closed(true);
         }
         let target_w = secondary_kg_per_s * self.secondary_cp * (return_c - self.supply_setpoint_c);
-        let full = self.exchange(
-            return_c,
-            secondary_kg_per_s,
-            facility_c,
-            self.max_primary_kg_per_s,
-        );
+        let hot_film = self.hx.hot_film(secondary_kg_per_s);
+        let hot_w_per_k = secondary_kg_per_s * self.secondary_cp;
+        let at = |m: f64| {
+            counterflow(
+                return_c,
+                hot_w_per_k,
+                facility_c,
+                m * self.primary_cp,
+                self.hx.ua_with_hot_film(hot_film, m),
+            )
+        };
+        let full = at(self.max_primary_kg_per_s);
         if full.q_w <= target_w {
             return CduPoint {
                 primary_kg_per_s: self.max_primary_kg_per_s,
@@ -126,20 +132,18 @@ impl CduModel {
                 saturated: true,
             };
         }
-        let shortfall = |m: f64| {
-            self.exchange(return_c, secondary_kg_per_s, facility_c, m)
-                .q_w
-                - target_w
-        };
+        // No flow below the one whose water would leave at the loop's return temperature
+        // (an infinite exchanger) can carry the heat: that bounds the search from below.
+        let least_kg_per_s = target_w / (self.primary_cp * (return_c - facility_c));
         let primary_kg_per_s = illinois(
-            shortfall,
-            0.0,
+            |m| at(m).q_w - target_w,
+            least_kg_per_s,
             self.max_primary_kg_per_s,
             1e-9 * self.max_primary_kg_per_s,
         );
         CduPoint {
             primary_kg_per_s,
-            hx: self.exchange(return_c, secondary_kg_per_s, facility_c, primary_kg_per_s),
+            hx: at(primary_kg_per_s),
             saturated: false,
         }
     }
@@ -163,11 +167,7 @@ mod tests {
         let flow = cdu.pump.design_flow_kg_per_s;
         let point = cdu.control(46.0, flow, 30.0);
         assert!(!point.saturated);
-        assert!(
-            (point.hx.hot_out_c - 36.0).abs() < 1e-6,
-            "{}",
-            point.hx.hot_out_c
-        );
+        assert!((point.hx.hot_out_c - 36.0).abs() < 1e-6, "{}", point.hx.hot_out_c);
         // Q = ṁ·cp·(46 − 36) exactly.
         let q = flow * cdu.secondary_cp * 10.0;
         assert!((point.hx.q_w - q).abs() / q < 1e-6);

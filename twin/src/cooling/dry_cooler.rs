@@ -98,20 +98,11 @@ impl DryCoolerBankModel {
     }
 
     /// The bank holding its leaving water at `setpoint_c` as far as it can.
-    pub fn control(
-        &self,
-        inlet_c: f64,
-        water_kg_per_s: f64,
-        setpoint_c: f64,
-        air: &AirIn,
-    ) -> DryCoolerPoint {
+    pub fn control(&self, inlet_c: f64, water_kg_per_s: f64, setpoint_c: f64, air: &AirIn) -> DryCoolerPoint {
         let units = f64::from(self.units);
         let per_unit = water_kg_per_s / units;
         let c_water = per_unit * self.water_cp;
-        if water_kg_per_s <= 0.0
-            || inlet_c <= setpoint_c
-            || inlet_c <= air.dry_bulb_c.min(air.wet_bulb_c)
-        {
+        if water_kg_per_s <= 0.0 || inlet_c <= setpoint_c || inlet_c <= air.dry_bulb_c.min(air.wet_bulb_c) {
             return DryCoolerPoint {
                 outlet_c: inlet_c,
                 ..DryCoolerPoint::default()
@@ -140,8 +131,7 @@ impl DryCoolerBankModel {
         };
         let q_unit_w = if speed >= 1.0 { full_w } else { needed_w };
         let evaporation_kg_per_s = if pads_on {
-            let pad_w =
-                psychro::humidity_ratio_from_wet_bulb(air_c, air.wet_bulb_c, air.pressure_pa);
+            let pad_w = psychro::humidity_ratio_from_wet_bulb(air_c, air.wet_bulb_c, air.pressure_pa);
             units * self.design_air_kg_per_s * speed * (pad_w - air.humidity_ratio).max(0.0)
         } else {
             0.0
@@ -222,11 +212,7 @@ mod tests {
         // 35 °C air, water 53 → 45 °C (approach 10 K, range 8 K), 1 MW per unit.
         let flow = 10.0 * 1.0e6 / (4178.0 * 8.0);
         let p = b.control(53.0, flow, 45.0, &air(35.0, 22.0));
-        assert!(
-            (p.fan_speed_frac - 1.0).abs() < 1e-6,
-            "{}",
-            p.fan_speed_frac
-        );
+        assert!((p.fan_speed_frac - 1.0).abs() < 1e-6, "{}", p.fan_speed_frac);
         assert!((p.outlet_c - 45.0).abs() < 1e-6);
         assert!((p.q_w - 1.0e7).abs() / 1.0e7 < 1e-6);
     }
@@ -243,8 +229,7 @@ mod tests {
         assert!(p_wet.pads_on && (p_wet.outlet_c - 42.0).abs() < 1e-6);
         assert!(p_wet.evaporation_kg_per_s > 0.0);
         // Heat in the evaporated water ≈ the air's sensible cooling.
-        let air_cooling_w =
-            10.0 * wet.design_air_kg_per_s * p_wet.fan_speed_frac * AIR_CP * 0.8 * 19.0;
+        let air_cooling_w = 10.0 * wet.design_air_kg_per_s * p_wet.fan_speed_frac * AIR_CP * 0.8 * 19.0;
         let latent_w = p_wet.evaporation_kg_per_s * 2.45e6;
         assert!(
             (latent_w - air_cooling_w).abs() / air_cooling_w < 0.1,

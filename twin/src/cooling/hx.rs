@@ -81,9 +81,7 @@ pub fn counterflow(
     let c_min = hot_w_per_k.min(cold_w_per_k);
     let c_max = hot_w_per_k.max(cold_w_per_k);
     let q_w = if c_min > 0.0 && ua_w_per_k > 0.0 {
-        counterflow_effectiveness(ua_w_per_k / c_min, c_min / c_max)
-            * c_min
-            * (hot_in_c - cold_in_c)
+        counterflow_effectiveness(ua_w_per_k / c_min, c_min / c_max) * c_min * (hot_in_c - cold_in_c)
     } else {
         0.0
     };
@@ -153,11 +151,24 @@ impl FlowScaledHx {
 
     /// Conductance at the given flows, W/K (zero when either flow is zero).
     pub fn ua_w_per_k(&self, hot_kg_per_s: f64, cold_kg_per_s: f64) -> f64 {
-        if hot_kg_per_s <= 0.0 || cold_kg_per_s <= 0.0 {
+        self.ua_with_hot_film(self.hot_film(hot_kg_per_s), cold_kg_per_s)
+    }
+
+    /// The hot side's film resistance relative to its rated value, `(ṁ_rated/ṁ)^0.8`
+    /// (infinite at zero flow). Worth computing once when only the cold flow varies.
+    pub fn hot_film(&self, hot_kg_per_s: f64) -> f64 {
+        if hot_kg_per_s <= 0.0 {
+            return f64::INFINITY;
+        }
+        (self.hot_rated_kg_per_s / hot_kg_per_s).powf(FILM_EXPONENT)
+    }
+
+    /// Conductance with the hot side's relative film resistance already known, W/K.
+    pub fn ua_with_hot_film(&self, hot_film: f64, cold_kg_per_s: f64) -> f64 {
+        if cold_kg_per_s <= 0.0 || !hot_film.is_finite() {
             return 0.0;
         }
-        let resistance = (self.hot_rated_kg_per_s / hot_kg_per_s).powf(FILM_EXPONENT)
-            + (self.cold_rated_kg_per_s / cold_kg_per_s).powf(FILM_EXPONENT);
+        let resistance = hot_film + (self.cold_rated_kg_per_s / cold_kg_per_s).powf(FILM_EXPONENT);
         2.0 * self.ua_rated_w_per_k / resistance
     }
 
@@ -190,8 +201,7 @@ mod tests {
     #[test]
     fn analytic_effectiveness_matches_the_closed_forms() {
         for (ntu, cr) in [(0.5f64, 0.3f64), (2.0, 0.5), (3.0, 0.9), (1.0, 0.0)] {
-            let exact: f64 =
-                (1.0 - (-ntu * (1.0f64 - cr)).exp()) / (1.0 - cr * (-ntu * (1.0f64 - cr)).exp());
+            let exact: f64 = (1.0 - (-ntu * (1.0f64 - cr)).exp()) / (1.0 - cr * (-ntu * (1.0f64 - cr)).exp());
             let e = counterflow_effectiveness(ntu, cr);
             assert!((e - exact).abs() / exact < 1e-12, "{ntu} {cr}");
         }
@@ -224,8 +234,7 @@ mod tests {
         assert!((out.q_w - 2.0e6).abs() / 2.0e6 < 1e-10);
         assert!((out.hot_out_c - 35.0).abs() < 1e-9);
         // An impossible rating is refused with the reason.
-        let err =
-            FlowScaledHx::from_rating(2.0e6, 0.5, hot, 3940.0, cold * 0.2, 4178.0).unwrap_err();
+        let err = FlowScaledHx::from_rating(2.0e6, 0.5, hot, 3940.0, cold * 0.2, 4178.0).unwrap_err();
         assert!(err.contains("effectiveness"), "{err}");
     }
 

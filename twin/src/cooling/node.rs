@@ -43,8 +43,7 @@ impl ThermalNode {
         Balance {
             in_w: heat_w + flow_w_per_k * inlet_c,
             out_w: flow_w_per_k * temp_c,
-            storage_rate_w: self.capacity_j_per_k
-                * self.rate_k_per_s(temp_c, flow_w_per_k, inlet_c, heat_w),
+            storage_rate_w: self.capacity_j_per_k * self.rate_k_per_s(temp_c, flow_w_per_k, inlet_c, heat_w),
         }
     }
 }

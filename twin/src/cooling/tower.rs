@@ -77,10 +77,7 @@ impl AirIn {
             wet_bulb_c: w.wet_bulb_c,
             humidity_ratio: w.humidity_ratio_kg_per_kg,
             pressure_pa: w.pressure_pa,
-            enthalpy_j_per_kg: psychro::moist_air_enthalpy_j_per_kg(
-                w.dry_bulb_c,
-                w.humidity_ratio_kg_per_kg,
-            ),
+            enthalpy_j_per_kg: psychro::moist_air_enthalpy_j_per_kg(w.dry_bulb_c, w.humidity_ratio_kg_per_kg),
         }
     }
 
@@ -195,12 +192,7 @@ impl TowerBankModel {
         let c_air = air_kg_per_s * cs;
         let c_water = water_kg_per_s * self.water_cp;
         let (c_min, c_max) = (c_air.min(c_water), c_air.max(c_water));
-        (
-            c_min,
-            c_min / c_max,
-            c_air,
-            (h_in - air.enthalpy_j_per_kg) / cs,
-        )
+        (c_min, c_min / c_max, c_air, (h_in - air.enthalpy_j_per_kg) / cs)
     }
 
     /// Heat one cell takes from `water_kg_per_s` entering at `inlet_c` if it leaves at
@@ -218,27 +210,25 @@ impl TowerBankModel {
         }
         let (c_min, cr, c_air, driving_k) =
             self.exchanger(inlet_c, outlet_c, water_kg_per_s, air_kg_per_s, air);
-        let ntu_air =
-            self.ntu_coefficient * (water_kg_per_s / air_kg_per_s).powf(1.0 + MERKEL_EXPONENT);
+        let ntu_air = self.ntu_coefficient * (water_kg_per_s / air_kg_per_s).powf(1.0 + MERKEL_EXPONENT);
         counterflow_effectiveness(ntu_air * c_air / c_min, cr) * c_min * driving_k
     }
 
-    /// One cell with its leaving temperature found by fixed-point iteration on `c_s`.
+    /// One cell with its leaving temperature: the root of `T = T_in − Q(c_s(T))/C_w`,
+    /// bracketed between just below the wet bulb and the inlet.
     fn cell(&self, inlet_c: f64, water_kg_per_s: f64, air_kg_per_s: f64, air: &AirIn) -> Cell {
         let c_water = water_kg_per_s * self.water_cp;
-        let mut outlet_c = air.wet_bulb_c.min(inlet_c);
-        let mut q_w = 0.0;
-        for _ in 0..8 {
-            q_w = self.cell_heat_w(inlet_c, outlet_c, water_kg_per_s, air_kg_per_s, air);
-            let next = inlet_c - q_w / c_water;
-            let converged = (next - outlet_c).abs() < 1e-9;
-            outlet_c = next;
-            if converged {
-                break;
-            }
-        }
+        let heat = |outlet_c: f64| self.cell_heat_w(inlet_c, outlet_c, water_kg_per_s, air_kg_per_s, air);
+        let residual = |outlet_c: f64| inlet_c - heat(outlet_c) / c_water - outlet_c;
+        let lowest_c = air.wet_bulb_c.min(inlet_c) - 1.0;
+        let outlet_c = if residual(lowest_c) > 0.0 && residual(inlet_c) <= 0.0 {
+            illinois(residual, lowest_c, inlet_c, 1e-10)
+        } else {
+            // The air heats the water (or nothing flows): one pass at the inlet's slope.
+            inlet_c - heat(inlet_c) / c_water
+        };
         Cell {
-            q_w,
+            q_w: c_water * (inlet_c - outlet_c),
             outlet_c,
             air_kg_per_s,
         }
@@ -267,57 +257,81 @@ impl TowerBankModel {
         if water_kg_per_s <= 0.0 || inlet_c <= setpoint_c {
             return self.bypassed(inlet_c);
         }
-        let natural = self.cell(inlet_c, per_cell, self.air_kg_per_s(0.0), air);
-        let mix = |working_outlet_c: f64| {
-            (working * working_outlet_c + failed * natural.outlet_c) / cells
-        };
-        let full = self.cell(inlet_c, per_cell, self.air_kg_per_s(1.0), air);
-        if mix(full.outlet_c) >= setpoint_c || working == 0.0 {
-            return self.point(working, failed, 1.0, 1.0, per_cell, full, natural, air);
+        let natural_air = self.air_kg_per_s(0.0);
+        // Cells without a fan run on natural draft whatever the others do.
+        let natural = (failed > 0.0).then(|| self.cell(inlet_c, per_cell, natural_air, air));
+        let full = || self.cell(inlet_c, per_cell, self.air_kg_per_s(1.0), air);
+        if working == 0.0 {
+            let cell = natural.unwrap_or_else(full);
+            return self.point(0.0, failed, 0.0, per_cell, cell, cell, air);
         }
-        if mix(natural.outlet_c) <= setpoint_c {
+        // The working cells must bring their water to the temperature that mixes with the
+        // failed cells' to the setpoint. Leaving there fixes c_s, so the heat each speed
+        // can move is one exchanger evaluation and the fan speed is a monotone root.
+        let natural_out_c = natural.map_or(0.0, |c| c.outlet_c);
+        let target_c = (cells * setpoint_c - failed * natural_out_c) / working;
+        let needed_w = per_cell * self.water_cp * (inlet_c - target_c);
+        let heat_w = |s: f64| self.cell_heat_w(inlet_c, target_c, per_cell, self.air_kg_per_s(s), air);
+        if target_c >= inlet_c || heat_w(0.0) >= needed_w {
+            // Even with fans off the bank would overcool: bypass part of the water.
             return self.with_bypass(inlet_c, water_kg_per_s, setpoint_c, air);
         }
-        // The working cells must bring their water to the temperature that mixes to the
-        // setpoint; that fixes c_s, so the fan speed is a root of a monotone function.
-        let target_c = (cells * setpoint_c - failed * natural.outlet_c) / working;
-        let needed_w = per_cell * self.water_cp * (inlet_c - target_c);
-        let shortfall = |s: f64| {
-            self.cell_heat_w(inlet_c, target_c, per_cell, self.air_kg_per_s(s), air) - needed_w
-        };
-        let speed = illinois(shortfall, 0.0, 1.0, 1e-10);
+        if heat_w(1.0) < needed_w {
+            let full = full();
+            if full.q_w <= 0.0 {
+                // The air is too warm and humid to cool this water: keep it off the fill.
+                return self.bypassed(inlet_c);
+            }
+            return self.point(working, failed, 1.0, per_cell, full, natural.unwrap_or(full), air);
+        }
+        let speed = illinois(|s| heat_w(s) - needed_w, 0.0, 1.0, 1e-10);
         let controlled = Cell {
             q_w: needed_w,
             outlet_c: target_c,
             air_kg_per_s: self.air_kg_per_s(speed),
         };
         self.point(
-            working, failed, speed, 1.0, per_cell, controlled, natural, air,
+            working,
+            failed,
+            speed,
+            per_cell,
+            controlled,
+            natural.unwrap_or(controlled),
+            air,
         )
     }
 
     /// Fans off and part of the water around the fill, so the mix leaves at `setpoint_c`.
-    fn with_bypass(
-        &self,
-        inlet_c: f64,
-        water_kg_per_s: f64,
-        setpoint_c: f64,
-        air: &AirIn,
-    ) -> TowerPoint {
+    ///
+    /// With a share `β` over the fill leaving at `T_o`, the mix is at the setpoint when
+    /// `β = (T_in − T_set)/(T_in − T_o)`; the heat the fill must move is then fixed, and
+    /// `T_o` is the root of one exchanger evaluation against it.
+    fn with_bypass(&self, inlet_c: f64, water_kg_per_s: f64, setpoint_c: f64, air: &AirIn) -> TowerPoint {
         let cells = f64::from(self.cells);
-        let needed_w = water_kg_per_s * self.water_cp * (inlet_c - setpoint_c);
+        let per_cell_total = water_kg_per_s / cells;
+        let needed_w = per_cell_total * self.water_cp * (inlet_c - setpoint_c);
         let natural_air = self.air_kg_per_s(0.0);
-        let removed_w = |through: f64| {
-            cells
-                * self
-                    .cell(inlet_c, through * water_kg_per_s / cells, natural_air, air)
-                    .q_w
+        let share = |outlet_c: f64| (inlet_c - setpoint_c) / (inlet_c - outlet_c);
+        let surplus = |outlet_c: f64| {
+            self.cell_heat_w(
+                inlet_c,
+                outlet_c,
+                share(outlet_c) * per_cell_total,
+                natural_air,
+                air,
+            ) - needed_w
         };
-        let through = illinois(|x| removed_w(x) - needed_w, 0.0, 1.0, 1e-10);
-        let per_cell = through * water_kg_per_s / cells;
-        let cell = self.cell(inlet_c, per_cell, natural_air, air);
-        let mut point = self.point(cells, 0.0, 0.0, through, per_cell, cell, cell, air);
-        point.outlet_c = through * cell.outlet_c + (1.0 - through) * inlet_c;
+        let lowest_c = air.wet_bulb_c.min(setpoint_c) + 1e-6;
+        let outlet_c = illinois(surplus, lowest_c, setpoint_c, 1e-9);
+        let through = share(outlet_c).min(1.0);
+        let cell = Cell {
+            q_w: needed_w,
+            outlet_c,
+            air_kg_per_s: natural_air,
+        };
+        let mut point = self.point(cells, 0.0, 0.0, through * per_cell_total, cell, cell, air);
+        point.through_frac = through;
+        point.outlet_c = setpoint_c;
         point
     }
 
@@ -329,27 +343,28 @@ impl TowerBankModel {
     }
 
     /// Totals over the working and failed cells, with their water use.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // each is a distinct physical input of the bank
     fn point(
         &self,
         working: f64,
         failed: f64,
         speed: f64,
-        through: f64,
         per_cell_kg_per_s: f64,
         working_cell: Cell,
         failed_cell: Cell,
         air: &AirIn,
     ) -> TowerPoint {
         let cells = working + failed;
-        let evaporation = working * self.evaporation(working_cell, air)
-            + failed * self.evaporation(failed_cell, air);
+        let mut evaporation = working * self.evaporation(working_cell, air);
+        if failed > 0.0 {
+            evaporation += failed * self.evaporation(failed_cell, air);
+        }
         TowerPoint {
             q_w: working * working_cell.q_w + failed * failed_cell.q_w,
             outlet_c: (working * working_cell.outlet_c + failed * failed_cell.outlet_c) / cells,
             fan_speed_frac: speed,
             fan_w: working * self.fan_w * speed * speed * speed,
-            through_frac: through,
+            through_frac: 1.0,
             evaporation_kg_per_s: evaporation,
             blowdown_kg_per_s: evaporation / (self.cycles_of_concentration - 1.0),
             drift_kg_per_s: self.drift_frac * per_cell_kg_per_s * cells,
@@ -431,9 +446,12 @@ mod tests {
         let failed = b.control(38.0, flow, 30.0, 3, &hot);
         assert!(failed.outlet_c > p.outlet_c);
         assert!(failed.fan_w < p.fan_w);
-        // Winter: fans off and most water bypassed.
+        // Winter at low load: natural draft alone would overcool, so fans stay off and
+        // part of the water bypasses the fill. (At 80 % flow the 10 % natural-draft air
+        // cannot carry the heat, whatever its temperature: the fans run.)
         let cold = AirIn::saturated(-5.0, RATING_PRESSURE_PA);
-        let p = b.control(38.0, flow, 30.0, 0, &cold);
+        assert!(b.control(38.0, flow, 30.0, 0, &cold).fan_w > 0.0);
+        let p = b.control(38.0, flow / 4.0, 30.0, 0, &cold);
         assert_eq!(p.fan_w, 0.0);
         assert!(p.through_frac < 1.0);
         assert!((p.outlet_c - 30.0).abs() < 1e-6);
@@ -454,8 +472,8 @@ mod tests {
             let air = AirIn::saturated(wb, RATING_PRESSURE_PA);
             let p = b.control(inlet, flow, set, failed, &air);
             balance(&p, inlet, flow).assert_closes(1e-9);
-            // The water leaves between the wet bulb and where it came in, never below the
-            // setpoint by more than the solver's tolerance, and no warmer than it entered.
+            // The water leaves no warmer than it came (the fill is bypassed when the air
+            // would heat it) and no colder than the setpoint or the wet bulb.
             prop_assert!(p.outlet_c <= inlet + 1e-9);
             prop_assert!(p.outlet_c >= set.min(inlet) - 1e-6);
             prop_assert!(p.outlet_c >= wb.min(inlet) - 1e-6);

@@ -112,15 +112,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn battery() -> BatteryModel {
-        BatteryModel::from_spec(
-            Campus::example()
-                .unwrap()
-                .spec
-                .grid
-                .battery
-                .as_ref()
-                .unwrap(),
-        )
+        BatteryModel::from_spec(Campus::example().unwrap().spec.grid.battery.as_ref().unwrap())
     }
 
     /// Constant power: the state of charge moves linearly, by power × time × efficiency.
@@ -148,10 +140,7 @@ mod tests {
         s.integrate().unwrap();
         let soc = s.y_out().last().unwrap()[0];
         let expected = 0.5 - 20.0 / 0.922 / 100.0;
-        assert!(
-            (soc - expected).abs() / expected < 1e-6,
-            "{soc} vs {expected}"
-        );
+        assert!((soc - expected).abs() / expected < 1e-6, "{soc} vs {expected}");
         // Charge 10 MW for two hours: stores 20 MWh × 0.922.
         let mut s = Dopri5::new(
             Hold(b, -10e6),
@@ -166,10 +155,7 @@ mod tests {
         s.integrate().unwrap();
         let soc = s.y_out().last().unwrap()[0];
         let expected = 0.2 + 20.0 * 0.922 / 100.0;
-        assert!(
-            (soc - expected).abs() / expected < 1e-6,
-            "{soc} vs {expected}"
-        );
+        assert!((soc - expected).abs() / expected < 1e-6, "{soc} vs {expected}");
     }
 
     #[test]

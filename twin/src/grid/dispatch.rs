@@ -128,9 +128,7 @@ mod tests {
         assert_eq!(engines[0].starting, 1);
         let mut out = 0.0;
         for _ in 0..10 {
-            out = d
-                .decide(&mut engines, 117e6, 0.0, 0.5, 90e6, 60.0)
-                .engines_w;
+            out = d.decide(&mut engines, 117e6, 0.0, 0.5, 90e6, 60.0).engines_w;
         }
         assert!((out - (92e6 - 0.97 * 90e6)).abs() < 1e-3, "{out}");
     }

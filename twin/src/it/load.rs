@@ -97,8 +97,8 @@ impl LoadProfile {
                 }
             }
             LoadSpec::Csv { file } => {
-                let table = table
-                    .ok_or_else(|| Error::Scenario(format!("load table `{file}` was not read")))?;
+                let table =
+                    table.ok_or_else(|| Error::Scenario(format!("load table `{file}` was not read")))?;
                 Self::from_table(table, file, start, hall_names)?
             }
             LoadSpec::Training {
@@ -123,11 +123,7 @@ impl LoadProfile {
         start: DateTime<Utc>,
         hall_names: &[&str],
     ) -> Result<LoadProfile> {
-        if let Some(row) = table
-            .rows
-            .iter()
-            .find(|r| !hall_names.contains(&r.hall.as_str()))
-        {
+        if let Some(row) = table.rows.iter().find(|r| !hall_names.contains(&r.hall.as_str())) {
             return Err(Error::Scenario(format!(
                 "{file}: hall `{}` is not on the campus (its halls: {})",
                 row.hall,
@@ -150,9 +146,7 @@ impl LoadProfile {
                 .collect();
             match rows.first() {
                 None => {
-                    return Err(Error::Scenario(format!(
-                        "{file}: hall `{name}` has no rows"
-                    )));
+                    return Err(Error::Scenario(format!("{file}: hall `{name}` has no rows")));
                 }
                 Some((t, _, _)) if *t > 0.0 => {
                     return Err(Error::Scenario(format!(
@@ -192,9 +186,7 @@ impl LoadProfile {
             }
             LoadProfile::Table { halls } => {
                 let rows = &halls[hall];
-                let i = rows
-                    .partition_point(|(t, _, _)| *t <= t_s)
-                    .saturating_sub(1);
+                let i = rows.partition_point(|(t, _, _)| *t <= t_s).saturating_sub(1);
                 let (_, utilisation, cap_w) = rows[i];
                 HallLoad { utilisation, cap_w }
             }
@@ -287,9 +279,7 @@ mod tests {
     fn table_holds_each_value_until_the_next_row() {
         let text = "time,hall,utilisation,power_cap_w\n2026-07-01T00:00:00Z,a,0.9,1200\n2026-07-01T01:00:00Z,a,0.5,800\n2026-06-30T23:00:00Z,b,0.7,1000\n";
         let table = LoadTable::parse("l.csv", text).unwrap();
-        let spec = LoadSpec::Csv {
-            file: "l.csv".into(),
-        };
+        let spec = LoadSpec::Csv { file: "l.csv".into() };
         let p = LoadProfile::build(&spec, start(), 0.0, &["a", "b"], Some(&table)).unwrap();
         assert_eq!(
             p.at(0, 3599.0, 1200.0),

@@ -85,13 +85,7 @@ impl RackModel {
     /// The steady state of a rack fed coolant at `inlet_c` with capacity rate
     /// `flow_w_per_k` (ṁ·cp, > 0): the outlet temperature where the coolant carries away
     /// exactly the liquid share of the rack's power, with throttling solved in closed form.
-    pub fn steady(
-        &self,
-        utilisation: f64,
-        cap_w: f64,
-        inlet_c: f64,
-        flow_w_per_k: f64,
-    ) -> (f64, RackPoint) {
+    pub fn steady(&self, utilisation: f64, cap_w: f64, inlet_c: f64, flow_w_per_k: f64) -> (f64, RackPoint) {
         let f = self.liquid_fraction;
         let host_w = self.host_w(utilisation);
         let outlet_at = |gpu_w: f64| inlet_c + f * (self.gpus * gpu_w + host_w) / flow_w_per_k;
@@ -103,8 +97,7 @@ impl RackModel {
         // Throttled: gpu_w = (T_limit − T)/R and T = inlet + f·(n·gpu_w + host)/C, linear in T.
         let r = self.gpu.resistance_k_per_w;
         let n_over_r = self.gpus / r;
-        let outlet_c = (inlet_c
-            + f * (n_over_r * self.gpu.throttle_temp_c + host_w) / flow_w_per_k)
+        let outlet_c = (inlet_c + f * (n_over_r * self.gpu.throttle_temp_c + host_w) / flow_w_per_k)
             / (1.0 + f * n_over_r / flow_w_per_k);
         let gpu_w = (self.gpu.throttle_temp_c - outlet_c) / r;
         let outlet_c = if gpu_w < self.gpu.idle_w {

@@ -148,7 +148,7 @@ impl Conserving for PowerPoint {
     fn balance(&self) -> Balance {
         Balance::steady(
             self.facility_w,
-            self.it_w + self.mechanical_w + self.loss_w(),
+            self.it_w + self.mechanical_w + self.auxiliary_w + self.loss_w(),
         )
     }
 }

@@ -36,10 +36,7 @@ pub(super) fn named_cdus(campus: &Campus, events: &[Event]) -> Result<Vec<(usize
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Effect {
     /// A loop's pump delivers only this fraction of its flow.
-    PumpTrip {
-        loop_index: usize,
-        residual_frac: f64,
-    },
+    PumpTrip { loop_index: usize, residual_frac: f64 },
     /// This many tower fans are out.
     TowerFans(u32),
     /// This many chillers are out.
@@ -98,9 +95,7 @@ impl EventSchedule {
                         .iter()
                         .position(|l| Some(l.hall) == h && l.cdu_number == Some(*cdu))
                         .ok_or_else(|| {
-                            Error::Scenario(format!(
-                                "events[{i}]: CDU {cdu} of `{hall}` is not resolved"
-                            ))
+                            Error::Scenario(format!("events[{i}]: CDU {cdu} of `{hall}` is not resolved"))
                         })?;
                     Effect::PumpTrip {
                         loop_index,
@@ -123,9 +118,9 @@ impl EventSchedule {
                     }
                     Effect::Chillers(*n)
                 }
-                Event::ImportLimitDrop {
-                    import_limit_kw, ..
-                } => Effect::ImportLimit(import_limit_kw * 1000.0),
+                Event::ImportLimitDrop { import_limit_kw, .. } => {
+                    Effect::ImportLimit(import_limit_kw * 1000.0)
+                }
             };
             items.push(Scheduled {
                 start_s: e.at_s(),
@@ -165,12 +160,8 @@ impl EventSchedule {
                     loop_index,
                     residual_frac,
                 } => a.pump_flow_frac[loop_index] = a.pump_flow_frac[loop_index].min(residual_frac),
-                Effect::TowerFans(n) => {
-                    a.failed_tower_fans = (a.failed_tower_fans + n).min(self.tower_cells)
-                }
-                Effect::ImportLimit(w) => {
-                    a.import_limit_w = Some(a.import_limit_w.map_or(w, |x| x.min(w)))
-                }
+                Effect::TowerFans(n) => a.failed_tower_fans = (a.failed_tower_fans + n).min(self.tower_cells),
+                Effect::ImportLimit(w) => a.import_limit_w = Some(a.import_limit_w.map_or(w, |x| x.min(w))),
                 Effect::Chillers(_) => {}
             }
         }
@@ -181,13 +172,7 @@ impl EventSchedule {
     pub fn chillers_available(&self, t_s: f64) -> u32 {
         let out: u32 = self
             .active(t_s)
-            .map(|e| {
-                if let Effect::Chillers(n) = e.effect {
-                    n
-                } else {
-                    0
-                }
-            })
+            .map(|e| if let Effect::Chillers(n) = e.effect { n } else { 0 })
             .sum();
         self.chillers.saturating_sub(out)
     }

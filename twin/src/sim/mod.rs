@@ -101,7 +101,7 @@ impl Simulation {
         options: RunOptions,
     ) -> Result<Simulation> {
         let named_cdus = events::named_cdus(campus, events)?;
-        let model = CampusModel::build(campus, options.resolution, &named_cdus)?;
+        let model = CampusModel::build(campus, options.resolution, &named_cdus, options.step_s)?;
         let events = EventSchedule::new(&model, campus, events)?;
         let hall_names: Vec<&str> = campus.spec.halls.iter().map(|h| h.name.as_str()).collect();
         let time_zone_h = weather.location().time_zone_h;
@@ -136,10 +136,7 @@ impl Simulation {
         mut on_progress: impl FnMut(f64),
     ) -> Result<Summary> {
         let wall = std::time::Instant::now();
-        let mut y = DVector::from_vec(
-            self.model
-                .initial_state(self.load.at(0, 0.0, 1.0).utilisation),
-        );
+        let mut y = DVector::from_vec(self.model.initial_state(self.load.at(0, 0.0, 1.0).utilisation));
         let mut engines = vec![EngineState::default(); self.model.dispatcher.engines.len()];
         let mut inputs = self.inputs_at(0.0, ControlState::default(), false);
         self.warm_up(&mut y, &mut inputs, &mut engines)?;
@@ -164,9 +161,7 @@ impl Simulation {
                 let start_state = y.clone();
                 self.integrator
                     .advance(&self.model, &inputs, &mut y, t, segment_end)?;
-                if tracker.first_throttle_s.is_none()
-                    && self.throttled_during(&start_state, y.as_slice())
-                {
+                if tracker.first_throttle_s.is_none() && self.throttled_during(&start_state, y.as_slice()) {
                     tracker.first_throttle_s =
                         Some(self.locate_throttle(&start_state, &inputs, t, segment_end)?);
                 }
@@ -285,26 +280,15 @@ impl Simulation {
         t0_s: f64,
         t1_s: f64,
     ) -> Result<f64> {
-        if self
-            .model
-            .evaluate(start.as_slice(), inputs, None)
-            .throttled_gpus
-            > 0.0
-        {
+        if self.model.evaluate(start.as_slice(), inputs, None).throttled_gpus > 0.0 {
             return Ok(t0_s);
         }
         let (mut lo, mut hi) = (t0_s, t1_s);
         while hi - lo > 0.01 {
             let mid = 0.5 * (lo + hi);
             let mut y = start.clone();
-            self.integrator
-                .advance(&self.model, inputs, &mut y, t0_s, mid)?;
-            if self
-                .model
-                .evaluate(y.as_slice(), inputs, None)
-                .throttled_gpus
-                > 0.0
-            {
+            self.integrator.advance(&self.model, inputs, &mut y, t0_s, mid)?;
+            if self.model.evaluate(y.as_slice(), inputs, None).throttled_gpus > 0.0 {
                 hi = mid;
             } else {
                 lo = mid;

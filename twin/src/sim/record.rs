@@ -71,13 +71,7 @@ pub struct StepRecord {
 
 impl StepRecord {
     /// The record of an interval of `interval_s` ending at `at`.
-    pub fn new(
-        at: DateTime<Utc>,
-        interval_s: f64,
-        s: &Snapshot,
-        d: &Tallies,
-        inputs: &Inputs,
-    ) -> StepRecord {
+    pub fn new(at: DateTime<Utc>, interval_s: f64, s: &Snapshot, d: &Tallies, inputs: &Inputs) -> StepRecord {
         let mean_kw = |t: Tally| d[t] / interval_s / 1000.0;
         StepRecord {
             time: at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -185,6 +179,8 @@ pub struct Summary {
     pub realtime_factor: f64,
     /// Racks resolved one by one.
     pub resolved_racks: usize,
+    /// Parts solved as quasi-steady rather than integrated (`cdu_loops`, `facility_water`).
+    pub quasi_steady: Vec<&'static str>,
     /// Length of the state vector.
     pub state_len: usize,
     /// Integrator counters.
@@ -290,6 +286,7 @@ impl Tracker {
             wall_s,
             realtime_factor: o.duration_s / wall_s.max(1e-9),
             resolved_racks: model.racks.len(),
+            quasi_steady: model.quasi_steady_parts(),
             state_len: model.state_len,
             integration,
         }
