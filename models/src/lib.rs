@@ -4,6 +4,18 @@
 //! It holds the campus configuration (TOML) and its validation, the equipment catalog,
 //! and the readers of weather (EPW) and load files. Everything here is data: the physics
 //! lives in `twin`, the scheduling in `optimizer`.
+//!
+//! ```
+//! use models::campus::Campus;
+//!
+//! // The shipped example: its catalog references resolved, every rule checked.
+//! let campus = Campus::example().unwrap();
+//! let weather = campus.load_weather().unwrap();
+//! assert_eq!(weather.epw().records().len(), 8760);
+//! // Problems in a campus come back all at once, each with its path.
+//! let err = Campus::from_toml("[site]\nname = 1\n", models::campus::Origin::Builtin("x")).unwrap_err();
+//! assert!(err.to_string().contains("site.name"));
+//! ```
 
 pub mod campus;
 pub mod error;
