@@ -107,8 +107,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ResolutionArg::Hall => Resolution::Hall,
     };
     let options = RunOptions::new(start, hours * 3600.0, step_s, resolution);
+    let origin = |e: twin::Error| match (&e, &args.scenario) {
+        (twin::Error::Model { .. }, _) => classify(e).context(campus.origin.display_name()),
+        (twin::Error::Scenario(_), Some(path)) => classify(e).context(path.display().to_string()),
+        _ => classify(e),
+    };
     let mut sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
-        .map_err(classify)?;
+        .map_err(origin)?;
 
     let mut csv = match &args.out {
         Some(path) => Some(csv::Writer::from_writer(BufWriter::new(
@@ -148,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Input and model errors are the user's (exit 2); integration failures are ours.
+/// Input, model and scenario errors are the user's (exit 2); integration failures are ours.
 fn classify(e: twin::Error) -> anyhow::Error {
     match e {
         twin::Error::Integration { .. } => anyhow::Error::new(e),
