@@ -26,6 +26,7 @@ pub mod balance;
 pub mod campus;
 pub mod cooling;
 pub mod error;
+pub mod estimate;
 pub mod grid;
 pub mod it;
 pub mod power;

@@ -34,12 +34,12 @@ impl CampusModel {
             fw_design_kg_per_s += f64::from(hall.cdus) * cdu.max_primary_kg_per_s;
             let racks_on = |k: u32| hall.racks / hall.cdus + u32::from(k <= hall.racks % hall.cdus);
             let first_rack_of = |k: u32| (1..k).map(racks_on).sum::<u32>();
-            let mut lumped_cdus = 0u32;
+            let mut lumped_cdus = Vec::new();
             let mut lumped_racks = 0u32;
             for k in 1..=hall.cdus {
                 let resolved = resolution == Resolution::Rack || named_cdus.contains(&(h, k));
                 if !resolved {
-                    lumped_cdus += 1;
+                    lumped_cdus.push(k);
                     lumped_racks += racks_on(k);
                     continue;
                 }
@@ -60,6 +60,7 @@ impl CampusModel {
                 loops.push(LoopModel {
                     hall: h,
                     cdu_number: Some(k),
+                    cdus: vec![k],
                     count: 1.0,
                     racks_per_loop: f64::from(n),
                     design_flow_kg_per_s: f64::from(n) * rack.design_flow_kg_per_s,
@@ -75,12 +76,14 @@ impl CampusModel {
                 });
                 state += 1;
             }
-            if lumped_cdus > 0 {
-                let per_loop = f64::from(lumped_racks) / f64::from(lumped_cdus);
+            if !lumped_cdus.is_empty() {
+                let count = lumped_cdus.len() as f64;
+                let per_loop = f64::from(lumped_racks) / count;
                 loops.push(LoopModel {
                     hall: h,
                     cdu_number: None,
-                    count: f64::from(lumped_cdus),
+                    cdus: lumped_cdus,
+                    count,
                     racks_per_loop: per_loop,
                     design_flow_kg_per_s: per_loop * rack.design_flow_kg_per_s,
                     kind: LoopKind::QuasiSteady,
@@ -93,6 +96,7 @@ impl CampusModel {
                 racks: hall.racks,
                 cdus: hall.cdus,
                 tcs_cp: hall.tcs.fluid.cp_j_per_kg_k(),
+                tcs_density: hall.tcs.fluid.density_kg_per_m3(),
                 delta_t_control_k: match hall.tcs.flow_control {
                     FlowControl::Constant => None,
                     FlowControl::DeltaT => Some(hall.tcs.design_delta_t_k.k()),
@@ -121,6 +125,7 @@ impl CampusModel {
         let facility = FacilityModel {
             supply_setpoint_c: fw.supply_temp_c.c(),
             cp,
+            density,
             pump: Pump::from_head(fw_design_kg_per_s, density, fw.pump_head_kpa, fw.pump_efficiency),
             min_flow_kg_per_s: fw.min_flow_frac * fw_design_kg_per_s,
             supply: ThermalNode::of_volume(fw.supply_volume_m3, density, cp),

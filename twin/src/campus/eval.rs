@@ -16,6 +16,7 @@ use crate::cooling::dry_cooler::DryCoolerPoint;
 use crate::cooling::tower::{AirIn, TowerPoint};
 use crate::grid::dispatch::Dispatch;
 use crate::it::load::HallLoad;
+use crate::it::rack::RackPoint;
 use crate::power::PowerPoint;
 use crate::solve::illinois;
 
@@ -97,8 +98,8 @@ pub struct Snapshot {
 
 /// Sums over the CDU loops.
 #[derive(Debug, Default)]
-struct LoopTotals {
-    it_w: f64,
+pub(super) struct LoopTotals {
+    pub it_w: f64,
     liquid_heat_w: f64,
     air_heat_w: f64,
     pump_w: f64,
@@ -115,12 +116,14 @@ struct LoopTotals {
 }
 
 /// One loop's result, per loop (multiplied by its count when summed).
-struct LoopResult {
-    flow_kg_per_s: f64,
-    supply_c: f64,
-    return_c: f64,
-    pump_w: f64,
-    cdu: CduPoint,
+pub(super) struct LoopResult {
+    pub flow_kg_per_s: f64,
+    pub supply_c: f64,
+    pub return_c: f64,
+    pub pump_w: f64,
+    pub cdu: CduPoint,
+    /// A rack of a quasi-steady loop (all alike); `None` for a dynamic loop.
+    pub lumped_rack: Option<RackPoint>,
 }
 
 impl CampusModel {
@@ -360,7 +363,7 @@ impl CampusModel {
 
     /// A loop whose racks and piping are integrated in time.
     #[allow(clippy::too_many_arguments)]
-    fn dynamic_loop(
+    pub(super) fn dynamic_loop(
         &self,
         l: &LoopModel,
         hall: &HallModel,
@@ -424,12 +427,13 @@ impl CampusModel {
             return_c,
             pump_w,
             cdu,
+            lumped_rack: None,
         }
     }
 
     /// A lumped loop in its steady state: the CDU holds its setpoint if it can, else its
     /// valve is wide open and the loop settles where the exchanger carries the heat.
-    fn steady_loop(
+    pub(super) fn steady_loop(
         &self,
         l: &LoopModel,
         hall: &HallModel,
@@ -493,6 +497,7 @@ impl CampusModel {
             return_c,
             pump_w,
             cdu,
+            lumped_rack: Some(point),
         }
     }
 }

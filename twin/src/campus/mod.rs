@@ -18,6 +18,7 @@
 mod build;
 mod controls;
 mod eval;
+mod points;
 pub mod tally;
 
 use std::ops::Range;
@@ -37,6 +38,7 @@ use crate::power::PowerChainModel;
 
 pub use controls::{ControlState, RejectionMode};
 pub use eval::{Inputs, Snapshot};
+pub use points::PointSampler;
 pub use tally::{Tallies, Tally, TallyScale};
 
 /// How finely the liquid loops are resolved.
@@ -65,10 +67,24 @@ pub struct HallModel {
     pub cdus: u32,
     /// Secondary coolant specific heat, J/(kg·K).
     pub tcs_cp: f64,
+    /// Secondary coolant density, kg/m³.
+    pub tcs_density: f64,
     /// Pump flow control: `Some(ΔT)` holds that rise across the racks, `None` holds design flow.
     pub delta_t_control_k: Option<f64>,
     /// Lowest pump flow under ΔT control, fraction of design.
     pub min_flow_frac: f64,
+}
+
+impl HallModel {
+    /// Racks on CDU `k` (from 1): an even split, the first CDUs taking one more.
+    pub fn racks_on(&self, k: u32) -> u32 {
+        self.racks / self.cdus + u32::from(k <= self.racks % self.cdus)
+    }
+
+    /// Number (from 1) of the first rack on CDU `k`.
+    pub fn first_rack_on(&self, k: u32) -> u32 {
+        1 + (1..k).map(|j| self.racks_on(j)).sum::<u32>()
+    }
 }
 
 /// One CDU loop, or several identical ones lumped.
@@ -76,8 +92,10 @@ pub struct HallModel {
 pub struct LoopModel {
     /// Index of its hall.
     pub hall: usize,
-    /// The CDU's number in its hall (from 1) when the loop is a single named CDU.
+    /// The CDU's number in its hall (from 1) when the loop is a single resolved CDU.
     pub cdu_number: Option<u32>,
+    /// Numbers of every CDU this loop stands for (one when resolved, the rest when lumped).
+    pub cdus: Vec<u32>,
     /// How many identical loops this one stands for.
     pub count: f64,
     /// Racks on each of those loops.
@@ -124,6 +142,8 @@ pub struct FacilityModel {
     pub supply_setpoint_c: f64,
     /// Water specific heat, J/(kg·K).
     pub cp: f64,
+    /// Water density, kg/m³.
+    pub density: f64,
     /// The loop pumps, sized on the sum of CDU rated primary flows.
     pub pump: Pump,
     /// Lowest loop flow, kg/s (a bypass makes up the rest).

@@ -23,7 +23,12 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 /// Inputs frozen at `t` with every hall at `utilisation`, no events, controls as given.
-fn frozen_inputs(model: &CampusModel, weather: &Weather, t: DateTime<Utc>, utilisation: f64) -> Inputs {
+pub(super) fn frozen_inputs(
+    model: &CampusModel,
+    weather: &Weather,
+    t: DateTime<Utc>,
+    utilisation: f64,
+) -> Inputs {
     let sample = weather.sample(t);
     Inputs {
         air: AirIn::from_weather(&sample),

@@ -135,53 +135,32 @@ impl Simulation {
         mut on_record: impl FnMut(&StepRecord) -> Result<()>,
         mut on_progress: impl FnMut(f64),
     ) -> Result<Summary> {
+        let mut run = self.start()?;
+        while let Some(record) = run.step()? {
+            on_record(&record)?;
+            on_progress(run.elapsed_s());
+        }
+        Ok(run.finish())
+    }
+
+    /// Warms up and returns a run to advance one output step at a time.
+    pub fn start(&mut self) -> Result<Run<'_>> {
         let wall = std::time::Instant::now();
-        let mut y = DVector::from_vec(self.model.initial_state(self.load.at(0, 0.0, 1.0).utilisation));
+        let utilisation = self.load.at(0, 0.0, 1.0).utilisation;
+        let mut y = DVector::from_vec(self.model.initial_state(utilisation));
         let mut engines = vec![EngineState::default(); self.model.dispatcher.engines.len()];
         let mut inputs = self.inputs_at(0.0, ControlState::default(), false);
         self.warm_up(&mut y, &mut inputs, &mut engines)?;
-
-        let mut tracker = record::Tracker::new(&self.model, y.as_slice());
-        let steps = (self.options.duration_s / self.options.step_s).ceil() as u64;
-        let mut t = 0.0;
-        for _ in 0..steps {
-            let step_start = t;
-            let step_end = (t + self.options.step_s).min(self.options.duration_s);
-            let before = self.model.tallies(y.as_slice());
-            while t < step_end - 1e-9 {
-                let segment_end = self.segment_end(t, step_end);
-                inputs = self.inputs_at(t, inputs.controls, true);
-                self.model.supervise(
-                    y.as_slice(),
-                    &mut inputs,
-                    &mut engines,
-                    self.events.chillers_available(t),
-                    segment_end - t,
-                );
-                let start_state = y.clone();
-                self.integrator
-                    .advance(&self.model, &inputs, &mut y, t, segment_end)?;
-                if tracker.first_throttle_s.is_none() && self.throttled_during(&start_state, y.as_slice()) {
-                    tracker.first_throttle_s =
-                        Some(self.locate_throttle(&start_state, &inputs, t, segment_end)?);
-                }
-                t = segment_end;
-                tracker.observe(&self.model.evaluate(y.as_slice(), &inputs, None), t);
-            }
-            let snapshot = self.model.evaluate(y.as_slice(), &inputs, None);
-            let interval = self.model.tallies(y.as_slice()) - before;
-            let record = self.record(t, step_end - step_start, &snapshot, &interval, &inputs);
-            tracker.record(&record);
-            on_record(&record)?;
-            on_progress(t);
-        }
-        Ok(tracker.summary(
-            &self.model,
-            y.as_slice(),
-            &self.options,
-            self.integrator.stats,
-            wall.elapsed().as_secs_f64(),
-        ))
+        let tracker = record::Tracker::new(&self.model, y.as_slice());
+        Ok(Run {
+            sim: self,
+            y,
+            engines,
+            inputs,
+            tracker,
+            t_s: 0.0,
+            wall,
+        })
     }
 
     /// Runs `warmup_s` under the inputs of the start (no events), recording nothing.
@@ -307,5 +286,108 @@ impl Simulation {
     ) -> StepRecord {
         let at = self.options.start + chrono::Duration::milliseconds((t_s * 1000.0).round() as i64);
         StepRecord::new(at, interval_s, s, interval, inputs)
+    }
+}
+
+/// A simulation under way, advanced one output step at a time.
+#[derive(Debug)]
+pub struct Run<'a> {
+    sim: &'a mut Simulation,
+    y: DVector<f64>,
+    engines: Vec<EngineState>,
+    inputs: Inputs,
+    tracker: record::Tracker,
+    t_s: f64,
+    wall: std::time::Instant,
+}
+
+impl Run<'_> {
+    /// Simulated time since the start, s.
+    pub fn elapsed_s(&self) -> f64 {
+        self.t_s
+    }
+
+    /// The simulated instant reached.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.sim.options.start + chrono::Duration::milliseconds((self.t_s * 1000.0).round() as i64)
+    }
+
+    /// The model being run.
+    pub fn model(&self) -> &CampusModel {
+        &self.sim.model
+    }
+
+    /// The state vector reached.
+    pub fn state(&self) -> &[f64] {
+        self.y.as_slice()
+    }
+
+    /// The inputs of the last segment (weather, loads, events, controls).
+    pub fn inputs(&self) -> &Inputs {
+        &self.inputs
+    }
+
+    /// Advances one output step and returns its record; `None` once the run is over.
+    pub fn step(&mut self) -> Result<Option<StepRecord>> {
+        let o = &self.sim.options;
+        if self.t_s >= o.duration_s - 1e-9 {
+            return Ok(None);
+        }
+        let step_start = self.t_s;
+        let step_end = (self.t_s + o.step_s).min(o.duration_s);
+        let before = self.sim.model.tallies(self.y.as_slice());
+        while self.t_s < step_end - 1e-9 {
+            self.segment(step_end)?;
+        }
+        let snapshot = self.sim.model.evaluate(self.y.as_slice(), &self.inputs, None);
+        let interval = self.sim.model.tallies(self.y.as_slice()) - before;
+        let record = self.sim.record(
+            self.t_s,
+            step_end - step_start,
+            &snapshot,
+            &interval,
+            &self.inputs,
+        );
+        self.tracker.record(&record);
+        Ok(Some(record))
+    }
+
+    /// Integrates one segment: inputs at its start, supervisory decisions, Dopri5 across it.
+    fn segment(&mut self, step_end_s: f64) -> Result<()> {
+        let sim = &mut *self.sim;
+        let t = self.t_s;
+        let end = sim.segment_end(t, step_end_s);
+        self.inputs = sim.inputs_at(t, self.inputs.controls, true);
+        let chillers = sim.events.chillers_available(t);
+        sim.model.supervise(
+            self.y.as_slice(),
+            &mut self.inputs,
+            &mut self.engines,
+            chillers,
+            end - t,
+        );
+        let start_state = self.y.clone();
+        sim.integrator
+            .advance(&sim.model, &self.inputs, &mut self.y, t, end)?;
+        if self.tracker.first_throttle_s.is_none() && sim.throttled_during(&start_state, self.y.as_slice()) {
+            self.tracker.first_throttle_s = Some(sim.locate_throttle(&start_state, &self.inputs, t, end)?);
+        }
+        self.t_s = end;
+        self.tracker
+            .observe(&sim.model.evaluate(self.y.as_slice(), &self.inputs, None), end);
+        Ok(())
+    }
+
+    /// The summary of the run so far.
+    pub fn finish(self) -> Summary {
+        let mut options = self.sim.options.clone();
+        options.duration_s = self.t_s;
+        self.tracker.summary(
+            &self.sim.model,
+            self.y.as_slice(),
+            &options,
+            self.sim.integrator.stats,
+            self.wall.elapsed().as_secs_f64(),
+        )
     }
 }
