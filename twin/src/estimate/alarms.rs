@@ -5,7 +5,9 @@
 //!   zero; a bias of a fraction of a standard deviation accumulates until it passes the
 //!   threshold. With slack `k = 0.5` and threshold `h = 10` a healthy sensor raises a false
 //!   alarm about once in 10⁵ readings, and a bias of one standard deviation is found in
-//!   about 20 readings.
+//!   about 20 readings. Each innovation counts for at most 3 standard deviations, so a
+//!   real step in the plant that the filter catches up with in a few readings (a pump
+//!   weakening) is not mistaken for a drifting sensor; a drift keeps adding up.
 //! - **Stuck**: the same value, to the bit, reading after reading while the filter expects
 //!   it to move: a live sensor's noise makes exact repeats rare, and a stuck one stops
 //!   tracking the plant, so its innovation grows.
@@ -20,6 +22,8 @@ use super::filter::Innovation;
 const CUSUM_SLACK: f64 = 0.5;
 /// CUSUM threshold.
 const CUSUM_THRESHOLD: f64 = 10.0;
+/// Largest innovation one reading adds to the CUSUM, in standard deviations.
+const CUSUM_CLIP: f64 = 3.0;
 /// Identical readings in a row before a sensor may be called stuck.
 const STUCK_READINGS: u32 = 20;
 /// Innovation, in standard deviations, that a stuck sensor must have reached.
@@ -81,7 +85,7 @@ pub enum SensorEvent {
 impl SensorWatch {
     /// Takes in a reading and its innovation.
     pub fn observe(&mut self, value: f64, innovation: Innovation) -> SensorEvent {
-        let z = innovation.normalized();
+        let z = innovation.normalized().clamp(-CUSUM_CLIP, CUSUM_CLIP);
         self.high = (self.high + z - CUSUM_SLACK).max(0.0);
         self.low = (self.low - z - CUSUM_SLACK).max(0.0);
         if self.last_value == Some(value) {
@@ -94,7 +98,8 @@ impl SensorWatch {
         // A sensor off the model whose value has not changed is stuck, not drifting.
         let beyond = self.high.max(self.low) > CUSUM_THRESHOLD;
         let repeating = self.repeats >= STUCK_READINGS;
-        if repeating && (beyond || z.abs() > STUCK_INNOVATION) && !self.stuck {
+        let far = innovation.normalized().abs() > STUCK_INNOVATION;
+        if repeating && (beyond || far) && !self.stuck {
             self.stuck = true;
             return SensorEvent::Stuck;
         }

@@ -26,7 +26,7 @@ use crate::cooling::cdu::CduModel;
 
 /// Process noise spectral densities: temperatures K²/s, flow factor 1/s.
 const Q_TEMP_K2_PER_S: f64 = 1e-4;
-const Q_FLOW_PER_S: f64 = 1e-7;
+const Q_FLOW_PER_S: f64 = 1e-4;
 /// Longest prediction sub-step, s (rack volumes settle in ~10 s).
 const MAX_SUBSTEP_S: f64 = 1.0;
 
@@ -162,14 +162,20 @@ impl LoopFilter {
         self.x[channel_index(channel)]
     }
 
+    /// The innovation a reading would bring, without taking it in: how a sensor already
+    /// judged faulty is still watched.
+    pub fn innovation(&self, channel: Channel, value: f64) -> Innovation {
+        let i = channel_index(channel);
+        Innovation {
+            residual: value - self.x[i],
+            variance: self.p[(i, i)] + self.r[noise_index(channel)],
+        }
+    }
+
     /// Updates with one reading (temperatures in °C, flow as a fraction of design).
     pub fn update(&mut self, channel: Channel, value: f64) -> Innovation {
         let i = channel_index(channel);
-        let r = self.r[match channel {
-            Channel::Supply => 0,
-            Channel::Return => 1,
-            Channel::Flow => 2,
-        }];
+        let r = self.r[noise_index(channel)];
         let residual = value - self.x[i];
         let variance = self.p[(i, i)] + r;
         let gain = self.p.column(i) / variance;
@@ -185,6 +191,15 @@ impl LoopFilter {
     /// Standard deviation of a state, by index.
     pub fn std(&self, i: usize) -> f64 {
         self.p[(i, i)].max(0.0).sqrt()
+    }
+}
+
+/// Where a channel's noise variance sits in `r`.
+fn noise_index(channel: Channel) -> usize {
+    match channel {
+        Channel::Supply => 0,
+        Channel::Return => 1,
+        Channel::Flow => 2,
     }
 }
 

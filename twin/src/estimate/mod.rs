@@ -228,11 +228,17 @@ impl Estimator {
             }
             _ => value,
         };
-        let innovation = e.filter.update(channel, measured);
         let i = match channel {
             Channel::Supply => 0,
             Channel::Return => 1,
             Channel::Flow => 2,
+        };
+        // A sensor judged stuck or drifting is still watched but no longer believed.
+        let watch = &e.watches[i];
+        let innovation = if watch.stuck || watch.drifting {
+            e.filter.innovation(channel, measured)
+        } else {
+            e.filter.update(channel, measured)
         };
         let mut raised = Vec::new();
         let point = &e.points[i];
