@@ -200,8 +200,8 @@ fn report(s: &Summary) {
     );
     match s.time_to_first_throttle_s {
         Some(t) => eprintln!(
-            "  first GPU throttled {t:.1} s after the start; {:.1} GPU-hours throttled; hottest die {:.1} °C",
-            s.throttled_gpu_hours, s.max_gpu_temp_c
+            "  first GPU throttled {t:.1} s after the start; {:.1} GPU-hours throttled, {:.1} shut down; hottest die {:.1} °C",
+            s.throttled_gpu_hours, s.shutdown_gpu_hours, s.max_gpu_temp_c
         ),
         None => eprintln!("  no GPU throttled; hottest die {:.1} °C", s.max_gpu_temp_c),
     }

@@ -235,3 +235,21 @@ fn simulate_refuses_bad_input_with_its_place_and_exit_code_2() {
         stderr(&o)
     );
 }
+
+#[test]
+fn the_shipped_scenarios_run() {
+    let dir = repo_root().join("models/scenarios");
+    for name in ["cdu-pump-trip.toml", "grid-contingency.toml", "diurnal-week.toml"] {
+        let scenario = dir.join(name).display().to_string();
+        let o = run(&[
+            "simulate",
+            "--scenario",
+            &scenario,
+            "--resolution",
+            "hall",
+            "--hours",
+            "0.25",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+}

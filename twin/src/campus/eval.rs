@@ -80,6 +80,8 @@ pub struct Snapshot {
     pub max_gpu_temp_c: f64,
     /// GPUs throttling.
     pub throttled_gpus: f64,
+    /// GPUs shut down on over-temperature.
+    pub down_gpus: f64,
     /// CDUs with their valve wide open and their setpoint missed.
     pub saturated_cdus: f64,
     /// Towers.
@@ -105,6 +107,7 @@ pub(super) struct LoopTotals {
     pump_w: f64,
     work_gpus: f64,
     throttled_gpus: f64,
+    down_gpus: f64,
     max_die_c: f64,
     primary_kg_per_s: f64,
     primary_enthalpy_w: f64,
@@ -300,6 +303,7 @@ impl CampusModel {
         rates[Tally::Drift] = tower.drift_kg_per_s;
         rates[Tally::Carbon] = import_w * self.grid_carbon_kg_per_j + d.engine_carbon_kg_per_s;
         rates[Tally::Throttled] = totals.throttled_gpus;
+        rates[Tally::Down] = totals.down_gpus;
         rates[Tally::Work] = totals.work_gpus;
 
         if let Some(dy) = dy {
@@ -339,6 +343,7 @@ impl CampusModel {
             facility_flow_kg_per_s: fw_flow,
             max_gpu_temp_c: totals.max_die_c,
             throttled_gpus: totals.throttled_gpus,
+            down_gpus: totals.down_gpus,
             saturated_cdus: totals.saturated,
             tower,
             dry_coolers: dry,
@@ -404,6 +409,7 @@ impl CampusModel {
             if p.gpu.throttled {
                 totals.throttled_gpus += rack.gpus;
             }
+            totals.down_gpus += rack.gpus * (1.0 - p.gpu.up_frac);
             totals.max_die_c = totals.max_die_c.max(p.gpu.die_temp_c);
             if let Some(dy) = dy.as_deref_mut() {
                 dy[s.state] =
@@ -490,6 +496,7 @@ impl CampusModel {
         if point.gpu.throttled {
             totals.throttled_gpus += racks * rack.gpus;
         }
+        totals.down_gpus += racks * rack.gpus * (1.0 - point.gpu.up_frac);
         totals.max_die_c = totals.max_die_c.max(point.gpu.die_temp_c);
         LoopResult {
             flow_kg_per_s: flow,

@@ -51,13 +51,15 @@ pub enum Tally {
     Carbon,
     /// GPUs throttling → GPU-seconds throttled.
     Throttled,
+    /// GPUs shut down on over-temperature → GPU-seconds down.
+    Down,
     /// Training throughput in full-power GPU equivalents → GPU-seconds of work.
     Work,
 }
 
 impl Tally {
     /// How many there are.
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = 22;
 
     /// Every tally, in state order.
     pub const ALL: [Tally; Tally::COUNT] = [
@@ -81,6 +83,7 @@ impl Tally {
         Tally::Drift,
         Tally::Carbon,
         Tally::Throttled,
+        Tally::Down,
         Tally::Work,
     ];
 
@@ -89,7 +92,7 @@ impl Tally {
         match self {
             Tally::Evaporation | Tally::Blowdown | Tally::Drift => TallyKind::Water,
             Tally::Carbon => TallyKind::Carbon,
-            Tally::Throttled | Tally::Work => TallyKind::Gpus,
+            Tally::Throttled | Tally::Down | Tally::Work => TallyKind::Gpus,
             _ => TallyKind::Power,
         }
     }

@@ -7,8 +7,14 @@
 //! plate's time constant is a second or two, far below any step this model takes, so the
 //! die is quasi-steady). When that would pass the throttle temperature, the GPU lowers
 //! its clocks until the die sits at the limit: power falls to `(T_limit − T_coolant)/R_th`,
-//! never below idle, and throughput follows the lower effective cap through the
-//! throughput curve.
+//! and throughput follows the lower effective cap through the throughput curve.
+//!
+//! Clocks cannot go below idle. When the coolant is so warm that even idle power would
+//! pass the limit, GPUs shut down on over-temperature, the hottest first: the mean power
+//! keeps falling as `(T_limit − T_coolant)/R_th`, read as a share `power/idle` of GPUs
+//! still up (at idle, computing nothing), and reaches zero, every GPU down, when the
+//! coolant itself is at the limit. So a rack that loses its flow heats to its GPUs' limit
+//! and no further, as real racks do when their nodes trip.
 
 use models::campus::Gpu;
 
@@ -17,7 +23,7 @@ use models::campus::Gpu;
 pub struct GpuModel {
     /// Thermal design power and highest cap, W.
     pub tdp_w: f64,
-    /// Draw at idle, W; throttling cannot go below it.
+    /// Draw at idle, W; below it GPUs are shutting down.
     pub idle_w: f64,
     /// Lowest cap the driver accepts, W.
     pub min_cap_w: f64,
@@ -36,8 +42,10 @@ pub struct GpuPoint {
     pub power_w: f64,
     /// Die temperature, °C.
     pub die_temp_c: f64,
-    /// Whether it is holding its die at the limit by slowing down.
+    /// Whether it is holding its die at the limit by slowing down (or shutting down).
     pub throttled: bool,
+    /// Share of GPUs still up: 1 unless the coolant is too warm even for idle.
+    pub up_frac: f64,
     /// Training throughput relative to a fully busy GPU at TDP.
     pub throughput_frac: f64,
 }
@@ -64,17 +72,27 @@ impl GpuModel {
     /// The GPU's operating point with coolant at `coolant_temp_c` around its cold plate.
     pub fn operate(&self, utilisation: f64, cap_w: f64, coolant_temp_c: f64) -> GpuPoint {
         let demand_w = self.demand_w(utilisation, cap_w);
-        let thermal_limit_w = (self.throttle_temp_c - coolant_temp_c) / self.resistance_k_per_w;
+        let thermal_limit_w = ((self.throttle_temp_c - coolant_temp_c) / self.resistance_k_per_w).max(0.0);
         let (power_w, throttled) = if demand_w > thermal_limit_w {
-            (thermal_limit_w.max(self.idle_w), true)
+            (thermal_limit_w, true)
         } else {
             (demand_w, false)
+        };
+        let up_frac = if power_w < self.idle_w {
+            power_w / self.idle_w
+        } else {
+            1.0
         };
         GpuPoint {
             power_w,
             die_temp_c: coolant_temp_c + power_w * self.resistance_k_per_w,
             throttled,
-            throughput_frac: self.throughput(utilisation, power_w),
+            up_frac,
+            throughput_frac: if up_frac < 1.0 {
+                0.0
+            } else {
+                self.throughput(utilisation, power_w)
+            },
         }
     }
 
@@ -150,12 +168,19 @@ mod tests {
     }
 
     #[test]
-    fn throttling_never_goes_below_idle() {
+    fn gpus_shut_down_progressively_when_idle_is_too_hot() {
         let gpu = gb200();
-        let p = gpu.operate(1.0, 1200.0, 86.0);
+        // Coolant at 84 °C: 3 K of margin allows 120 W, less than the 200 W idle, so
+        // 60 % of the GPUs are up (at idle, computing nothing).
+        let p = gpu.operate(1.0, 1200.0, 84.0);
         assert!(p.throttled);
-        assert_eq!(p.power_w, gpu.idle_w);
-        assert!(p.die_temp_c > gpu.throttle_temp_c);
+        assert!((p.power_w - 120.0).abs() < 1e-9);
+        assert!((p.up_frac - 0.6).abs() < 1e-12);
+        assert_eq!(p.throughput_frac, 0.0);
+        assert!((p.die_temp_c - 87.0).abs() < 1e-9);
+        // Coolant at or above the limit: all down, no heat.
+        let p = gpu.operate(1.0, 1200.0, 90.0);
+        assert_eq!((p.power_w, p.up_frac), (0.0, 0.0));
     }
 
     proptest! {
@@ -169,8 +194,8 @@ mod tests {
             prop_assert!(warm.power_w <= cool.power_w + 1e-9);
             prop_assert!(warm.throughput_frac <= cool.throughput_frac + 1e-12);
             prop_assert!(cool.throughput_frac >= 0.0 && cool.throughput_frac <= 1.0);
-            // The die never passes its limit unless the GPU is down at idle.
-            prop_assert!(cool.die_temp_c <= gpu.throttle_temp_c + 1e-9 || cool.power_w == gpu.idle_w);
+            // The die never passes its limit unless the coolant itself is past it.
+            prop_assert!(cool.die_temp_c <= gpu.throttle_temp_c.max(t) + 1e-9);
         }
 
         #[test]

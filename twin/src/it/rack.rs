@@ -4,7 +4,8 @@
 //! which rises with utilisation between an idle and a full-load figure. A fixed share of
 //! rack power goes to the liquid loop through the cold plates; the rest heats room air.
 //! The GPUs see the coolant leaving the rack, the warmest coolant in it: a conservative
-//! choice that makes throttling start with the rack's hottest cold plate.
+//! choice that makes throttling start with the rack's hottest cold plate. Hosts go down
+//! with their GPUs when those shut down on over-temperature.
 
 use models::campus::{Fluid, Rack};
 
@@ -73,7 +74,7 @@ impl RackModel {
     }
 
     fn point(&self, utilisation: f64, gpu: GpuPoint) -> RackPoint {
-        let power_w = self.gpus * gpu.power_w + self.host_w(utilisation);
+        let power_w = self.gpus * gpu.power_w + gpu.up_frac * self.host_w(utilisation);
         RackPoint {
             power_w,
             heat_to_liquid_w: self.liquid_fraction * power_w,
@@ -96,15 +97,15 @@ impl RackModel {
         }
         // Throttled: gpu_w = (T_limit − T)/R and T = inlet + f·(n·gpu_w + host)/C, linear in T.
         let r = self.gpu.resistance_k_per_w;
+        let limit_c = self.gpu.throttle_temp_c;
         let n_over_r = self.gpus / r;
-        let outlet_c = (inlet_c + f * (n_over_r * self.gpu.throttle_temp_c + host_w) / flow_w_per_k)
+        let mut outlet_c = (inlet_c + f * (n_over_r * limit_c + host_w) / flow_w_per_k)
             / (1.0 + f * n_over_r / flow_w_per_k);
-        let gpu_w = (self.gpu.throttle_temp_c - outlet_c) / r;
-        let outlet_c = if gpu_w < self.gpu.idle_w {
-            outlet_at(self.gpu.idle_w)
-        } else {
-            outlet_c
-        };
+        if (limit_c - outlet_c) / r < self.gpu.idle_w {
+            // GPUs shutting down, hosts with them: host heat scales with gpu_w/idle too.
+            let k_per_k = f * (self.gpus + host_w / self.gpu.idle_w) / (r * flow_w_per_k);
+            outlet_c = ((inlet_c + k_per_k * limit_c) / (1.0 + k_per_k)).max(inlet_c);
+        }
         (outlet_c, self.operate(utilisation, cap_w, outlet_c))
     }
 }
@@ -148,6 +149,21 @@ mod tests {
         let node = ThermalNode::new(rack.capacity_j_per_k);
         let rate = node.rate_k_per_s(outlet_c, flow_w_per_k, 45.0, point.heat_to_liquid_w);
         assert!(rate.abs() < 1e-9, "{rate}");
+    }
+
+    #[test]
+    fn a_rack_without_enough_flow_settles_with_its_gpus_shutting_down() {
+        let rack = nvl72();
+        let cp = Fluid::Pg25.cp_j_per_kg_k();
+        let flow_w_per_k = 0.02 * rack.design_flow_kg_per_s * cp;
+        let (outlet_c, point) = rack.steady(1.0, 1200.0, 36.0, flow_w_per_k);
+        assert!(point.gpu.up_frac < 1.0 && point.gpu.up_frac > 0.0, "{point:?}");
+        assert!(outlet_c < rack.gpu.throttle_temp_c);
+        let node = ThermalNode::new(rack.capacity_j_per_k);
+        let rate = node.rate_k_per_s(outlet_c, flow_w_per_k, 36.0, point.heat_to_liquid_w);
+        assert!(rate.abs() < 1e-9, "{rate}");
+        // No flow at all would leave no steady state but the limit: power goes to zero there.
+        assert_eq!(rack.operate(1.0, 1200.0, rack.gpu.throttle_temp_c).power_w, 0.0);
     }
 
     #[test]

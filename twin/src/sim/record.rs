@@ -51,6 +51,8 @@ pub struct StepRecord {
     pub max_gpu_temp_c: f64,
     /// GPUs throttling at `time`.
     pub throttled_gpus: f64,
+    /// GPUs shut down on over-temperature at `time`.
+    pub down_gpus: f64,
     /// CDUs unable to hold their setpoint at `time`.
     pub saturated_cdus: f64,
     /// Dry bulb, °C.
@@ -94,6 +96,7 @@ impl StepRecord {
             facility_return_c: s.facility_return_c,
             max_gpu_temp_c: s.max_gpu_temp_c,
             throttled_gpus: s.throttled_gpus,
+            down_gpus: s.down_gpus,
             saturated_cdus: s.saturated_cdus,
             dry_bulb_c: inputs.weather.dry_bulb_c,
             wet_bulb_c: inputs.weather.wet_bulb_c,
@@ -159,8 +162,10 @@ pub struct Summary {
     pub carbon_t: f64,
     /// Hottest GPU die seen, °C.
     pub max_gpu_temp_c: f64,
-    /// GPU-hours spent throttling.
+    /// GPU-hours spent throttling (shut-down GPUs included).
     pub throttled_gpu_hours: f64,
+    /// GPU-hours lost to over-temperature shutdowns.
+    pub shutdown_gpu_hours: f64,
     /// Training work done, in full-power GPU-hours.
     pub work_gpu_hours: f64,
     /// Time from the start to the first throttling GPU, s; null when none throttled.
@@ -274,6 +279,7 @@ impl Tracker {
             carbon_t: d[Tally::Carbon] / 1000.0,
             max_gpu_temp_c: self.max_gpu_temp_c,
             throttled_gpu_hours: d[Tally::Throttled] / 3600.0,
+            shutdown_gpu_hours: d[Tally::Down] / 3600.0,
             work_gpu_hours: d[Tally::Work] / 3600.0,
             time_to_first_throttle_s: self.first_throttle_s,
             chiller_hours: self.chiller_s / 3600.0,
