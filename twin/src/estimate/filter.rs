@@ -21,13 +21,14 @@
 //! slowly drifting parameter a state-augmented Kalman filter estimates well.
 
 use nalgebra::{Matrix3, Vector3};
+use ode_solvers::{Rk4, System};
 
 use crate::cooling::cdu::CduModel;
 
 /// Process noise spectral densities: temperatures K²/s, flow factor 1/s.
 const Q_TEMP_K2_PER_S: f64 = 1e-4;
 const Q_FLOW_PER_S: f64 = 1e-4;
-/// Longest prediction sub-step, s (rack volumes settle in ~10 s).
+/// Longest prediction step, s (rack volumes settle in ~10 s).
 const MAX_SUBSTEP_S: f64 = 1.0;
 
 /// What a reading measures.
@@ -137,24 +138,34 @@ impl LoopFilter {
         a
     }
 
-    /// Moves the estimate to `t_s` under the given boundary conditions (RK4 for the mean,
-    /// the linearised model for the covariance, in sub-steps of at most a second).
+    /// Moves the estimate to `t_s` under the given boundary conditions: the mean with
+    /// `ode_solvers`' fixed-step RK4 in steps of at most a second (readings come at a fixed
+    /// cadence, and the rack volumes settle in ~10 s), the covariance through the model
+    /// linearised at the start of the interval.
     pub fn predict(&mut self, t_s: f64, rack_power_w: f64, facility_c: f64) {
-        let mut remaining = t_s - self.t_s;
-        while remaining > 1e-9 {
-            let h = remaining.min(MAX_SUBSTEP_S);
-            let x = self.x;
-            let k1 = self.rate(&x, rack_power_w, facility_c);
-            let k2 = self.rate(&(x + k1 * (h / 2.0)), rack_power_w, facility_c);
-            let k3 = self.rate(&(x + k2 * (h / 2.0)), rack_power_w, facility_c);
-            let k4 = self.rate(&(x + k3 * h), rack_power_w, facility_c);
-            let f = Matrix3::identity() + self.jacobian(&x, rack_power_w, facility_c) * h;
-            self.x = x + (k1 + k2 * 2.0 + k3 * 2.0 + k4) * (h / 6.0);
-            let q = Matrix3::from_diagonal(&Vector3::new(Q_TEMP_K2_PER_S, Q_TEMP_K2_PER_S, Q_FLOW_PER_S)) * h;
-            self.p = f * self.p * f.transpose() + q;
-            remaining -= h;
+        let dt = t_s - self.t_s;
+        if !(dt > 1e-9 && dt.is_finite()) {
+            return;
         }
-        self.t_s = self.t_s.max(t_s);
+        let steps = (dt / MAX_SUBSTEP_S).ceil().max(1.0);
+        let h = dt / steps;
+        let f = Matrix3::identity() + self.jacobian(&self.x, rack_power_w, facility_c) * h;
+        let q = Matrix3::from_diagonal(&Vector3::new(Q_TEMP_K2_PER_S, Q_TEMP_K2_PER_S, Q_FLOW_PER_S)) * h;
+        for _ in 0..steps as usize {
+            self.p = f * self.p * f.transpose() + q;
+        }
+        let rhs = LoopRhs {
+            filter: self,
+            rack_power_w,
+            facility_c,
+        };
+        let mut rk4 = Rk4::new(rhs, self.t_s, self.x, t_s, h);
+        if rk4.integrate().is_ok() {
+            if let Some(x) = rk4.y_out().last() {
+                self.x = *x;
+            }
+        }
+        self.t_s = t_s;
     }
 
     /// The filter's prediction of a channel.
@@ -191,6 +202,19 @@ impl LoopFilter {
     /// Standard deviation of a state, by index.
     pub fn std(&self, i: usize) -> f64 {
         self.p[(i, i)].max(0.0).sqrt()
+    }
+}
+
+/// The loop's physics under held boundary conditions, as ode_solvers wants it.
+struct LoopRhs<'a> {
+    filter: &'a LoopFilter,
+    rack_power_w: f64,
+    facility_c: f64,
+}
+
+impl System<f64, Vector3<f64>> for LoopRhs<'_> {
+    fn system(&self, _t: f64, x: &Vector3<f64>, dx: &mut Vector3<f64>) {
+        *dx = self.filter.rate(x, self.rack_power_w, self.facility_c);
     }
 }
 
