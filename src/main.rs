@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Validate a campus file and list every problem with its path.
     Check(cmd::check::Args),
+    /// Schedule training jobs, GPU power caps, battery and generators (LP/MILP, HiGHS).
+    Optimize(cmd::optimize::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Optimize(args) => cmd::optimize::run(args),
     };
     match result {
         Ok(code) => code,
