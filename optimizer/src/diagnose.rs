@@ -137,11 +137,7 @@ pub fn kw(value: f64) -> String {
         }
         out.push(c);
     }
-    if rounded < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    if rounded < 0 { format!("-{out}") } else { out }
 }
 
 #[cfg(test)]

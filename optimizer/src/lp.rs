@@ -61,6 +61,11 @@ impl Columns {
         self.vars.len()
     }
 
+    /// True before the first variable.
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+
     /// Number of integer variables.
     pub fn integers(&self) -> usize {
         self.integers
@@ -121,6 +126,11 @@ impl Rows {
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.count
+    }
+
+    /// True before the first row.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 
     /// Size of the model: (rows, columns, integer columns, nonzeros).

@@ -409,7 +409,10 @@ pub fn define_objective(problem: &ScheduleProblem, vars: &Vars) -> Expression {
                     .sum()
             })
             .collect();
-        objective.add_mul(1.0 - lambda, cost_expression(problem, vars, &expected_prices));
+        objective.add_mul(
+            1.0 - lambda,
+            cost_expression(problem, vars, &expected_prices),
+        );
     }
     if let (Some(cvar), Some(risk)) = (&vars.cvar, &problem.risk) {
         objective.add_mul(lambda, cvar.zeta.var);
@@ -423,7 +426,11 @@ pub fn define_objective(problem: &ScheduleProblem, vars: &Vars) -> Expression {
 
 /// `C` of the cost formula for the energy prices `price_per_mwh` (one per slot): energy,
 /// generation, carbon, demand charge and unmet-work penalties.
-pub fn cost_expression(problem: &ScheduleProblem, vars: &Vars, price_per_mwh: &[f64]) -> Expression {
+pub fn cost_expression(
+    problem: &ScheduleProblem,
+    vars: &Vars,
+    price_per_mwh: &[f64],
+) -> Expression {
     let dt_h = problem.slot_hours();
     let carbon_per_kg = problem.grid.carbon_price_per_t / 1000.0;
     let mut cost = sum((0..problem.slots).map(|t| {
@@ -451,7 +458,7 @@ pub fn cost_expression(problem: &ScheduleProblem, vars: &Vars, price_per_mwh: &[
 
 // ----- Constraints -----
 
-/// 1a. `Σ_h g[j,h,t] ≤ max_gpus_j` for each (j,t); for a rigid job
+/// Constraint 1a: `Σ_h g[j,h,t] ≤ max_gpus_j` for each (j,t); for a rigid job
 /// `Σ_h g[j,h,t] = max_gpus_j·on[j,t]`. A job with one hall needs no row: its `g` bound
 /// says it.
 pub fn define_job_gpu_constraints(
@@ -468,7 +475,8 @@ pub fn define_job_gpu_constraints(
         let window = job.deadline_slot - job.release_slot;
         let max_gpus = f64::from(job.max_gpus);
         for t in job.release_slot..job.deadline_slot {
-            let used = sum((0..halls).map(|p| (1.0, vars.g[first + p * window + t - job.release_slot])));
+            let used =
+                sum((0..halls).map(|p| (1.0, vars.g[first + p * window + t - job.release_slot])));
             match &vars.on[j] {
                 Some(on) => {
                     let mut row = used;
@@ -484,7 +492,7 @@ pub fn define_job_gpu_constraints(
     }
 }
 
-/// 1b. `Σ_j g[j,h,t] ≤ gpus_h` for each (h,t) that has a triple.
+/// Constraint 1b: `Σ_j g[j,h,t] ≤ gpus_h` for each (h,t) that has a triple.
 pub fn define_hall_gpu_constraints(
     rows: &mut Rows,
     problem: &ScheduleProblem,
@@ -496,14 +504,17 @@ pub fn define_hall_gpu_constraints(
         for t in 0..problem.slots {
             let at = index.at(h, t);
             out.push((!at.is_empty()).then(|| {
-                rows.leq(sum(at.iter().map(|&k| (1.0, vars.g[k]))), f64::from(hall.gpus))
+                rows.leq(
+                    sum(at.iter().map(|&k| (1.0, vars.g[k]))),
+                    f64::from(hall.gpus),
+                )
             }));
         }
     }
     out
 }
 
-/// 2. `min_cap_kw·g ≤ e ≤ max_cap_kw·g`.
+/// Constraint 2: `min_cap_kw·g ≤ e ≤ max_cap_kw·g`.
 pub fn define_power_cap_constraints(
     rows: &mut Rows,
     problem: &ScheduleProblem,
@@ -519,7 +530,7 @@ pub fn define_power_cap_constraints(
     }
 }
 
-/// 3. `y ≤ a_k·e + b_k·g` for every segment k, and `y ≤ g`. The last row is implied
+/// Constraint 3: `y ≤ a_k·e + b_k·g` for every segment k, and `y ≤ g`. The last row is implied
 /// when the last segment does not fall (`a_K ≥ 0`: then `a_K·e + b_K·g ≤ 1.0·g` for
 /// `e ≤ max_cap_kw·g`), and is written only otherwise.
 pub fn define_throughput_constraints(
@@ -532,7 +543,10 @@ pub fn define_throughput_constraints(
     for (k, tr) in index.triples.iter().enumerate() {
         let segs = &segments[tr.hall];
         for &(a, b) in segs {
-            rows.leq(sum([(1.0, vars.y[k]), (-a, vars.e[k]), (-b, vars.g[k])]), 0.0);
+            rows.leq(
+                sum([(1.0, vars.y[k]), (-a, vars.e[k]), (-b, vars.g[k])]),
+                0.0,
+            );
         }
         if segs.last().is_some_and(|&(a, _)| a < 0.0) {
             rows.leq(sum([(1.0, vars.y[k]), (-1.0, vars.g[k])]), 0.0);
@@ -540,7 +554,7 @@ pub fn define_throughput_constraints(
     }
 }
 
-/// 4. `Σ_{h,t} y[j,h,t]·Δ + u[j] ≥ work_gpu_hours_j`.
+/// Constraint 4: `Σ_{h,t} y[j,h,t]·Δ + u[j] ≥ work_gpu_hours_j`.
 pub fn define_work_constraints(
     rows: &mut Rows,
     problem: &ScheduleProblem,
@@ -555,7 +569,7 @@ pub fn define_work_constraints(
     }
 }
 
-/// 5. The busy part of hall IT power, `Σ_j (e + (aux − idle)·g)`; the hall's IT power
+/// Constraint 5: The busy part of hall IT power, `Σ_j (e + (aux − idle)·g)`; the hall's IT power
 /// is this plus `idle_kw_per_gpu·gpus`.
 pub fn hall_busy_it_kw(
     problem: &ScheduleProblem,
@@ -583,7 +597,7 @@ pub fn hall_idle_kw(problem: &ScheduleProblem, h: usize) -> f64 {
     hall.idle_kw_per_gpu * f64::from(hall.gpus)
 }
 
-/// 6. `it[h,t] ≤ cooling_capacity_kw[h,t]` (with 5 substituted); in the diagnosis mode
+/// Constraint 6: `it[h,t] ≤ cooling_capacity_kw[h,t]` (with 5 substituted); in the diagnosis mode
 /// `it[h,t] − slack ≤ capacity`.
 pub fn define_cooling_constraints(
     rows: &mut Rows,
@@ -605,7 +619,7 @@ pub fn define_cooling_constraints(
     out
 }
 
-/// 7–8. `imp[t] = (1 + overhead[t])·Σ_h it[h,t] + fixed_kw + ch[t] − dis[t] − Σ_i gen[i,t]`;
+/// Constraint 7–8: `imp[t] = (1 + overhead[t])·Σ_h it[h,t] + fixed_kw + ch[t] − dis[t] − Σ_i gen[i,t]`;
 /// in the diagnosis mode the balance gets a surplus slack (export) and the limit becomes
 /// `imp[t] − slack ≤ import_limit_kw[t]`.
 pub fn define_balance_constraints(
@@ -643,7 +657,7 @@ pub fn define_balance_constraints(
     }
 }
 
-/// 9. `peak ≥ imp[t]`.
+/// Constraint 9: `peak ≥ imp[t]`.
 pub fn define_peak_constraints(rows: &mut Rows, vars: &Vars) {
     if let Some(peak) = vars.peak {
         for &imp in &vars.imp {
@@ -652,7 +666,7 @@ pub fn define_peak_constraints(rows: &mut Rows, vars: &Vars) {
     }
 }
 
-/// 10. `soc[t+1] = soc[t] + (charge_efficiency·ch[t] − dis[t]/discharge_efficiency)·Δ`.
+/// Constraint 10: `soc[t+1] = soc[t] + (charge_efficiency·ch[t] − dis[t]/discharge_efficiency)·Δ`.
 pub fn define_battery_constraints(rows: &mut Rows, problem: &ScheduleProblem, vars: &Vars) {
     let (Some(b), Some(v)) = (&problem.battery, &vars.battery) else {
         return;
@@ -671,7 +685,7 @@ pub fn define_battery_constraints(rows: &mut Rows, problem: &ScheduleProblem, va
     }
 }
 
-/// 11. `|gen[i,t] − gen[i,t−1]| ≤ ramp_kw_per_slot_i` for t ≥ 1 (t = 0 is a bound).
+/// Constraint 11: `|gen[i,t] − gen[i,t−1]| ≤ ramp_kw_per_slot_i` for t ≥ 1 (t = 0 is a bound).
 /// A ramp limit of at least `max_kw` can never bind and gets no rows.
 pub fn define_generator_ramp_constraints(rows: &mut Rows, problem: &ScheduleProblem, vars: &Vars) {
     for (i, unit) in problem.generators.iter().enumerate() {

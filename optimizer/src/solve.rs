@@ -108,7 +108,10 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         build_s,
         ..SolveStats::default()
     };
-    info!(rows, columns, integer_columns, nonzeros, build_s, "Model built.");
+    info!(
+        rows,
+        columns, integer_columns, nonzeros, build_s, "Model built."
+    );
 
     let solving = Instant::now();
     let Model {
@@ -161,7 +164,9 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
             .iter()
             .map(|on| {
                 on.as_ref().map_or_else(Vec::new, |cols| {
-                    cols.iter().map(|c| c.value(&solved.columns).round()).collect()
+                    cols.iter()
+                        .map(|c| c.value(&solved.columns).round())
+                        .collect()
                 })
             })
             .collect();
@@ -199,7 +204,9 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         index: &index,
         row_index: &row_index,
     };
-    Ok(extract_plan(problem, &model, &solved, status, mip_gap, stats))
+    Ok(extract_plan(
+        problem, &model, &solved, status, mip_gap, stats,
+    ))
 }
 
 /// Hands the rows to HiGHS with the options and solves.

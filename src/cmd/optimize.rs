@@ -16,9 +16,11 @@ use crate::exit::BadInputExt;
 
 /// Arguments of `campustwin optimize`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes: 0 a plan was written; 1 a failure while solving; \
+#[command(
+    after_help = "Exit codes: 0 a plan was written; 1 a failure while solving; \
 2 the problem file is invalid (nothing solved) or infeasible (the plan written names \
-what cannot be met).")]
+what cannot be met)."
+)]
 pub struct Args {
     /// Problem file (JSON, docs/optimizer-formulation.md).
     #[arg(required_unless_present = "example", conflicts_with = "example")]
@@ -82,8 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     if let Some(limit) = args.time_limit_s {
         if !(limit.is_finite() && limit > 0.0) {
-            return Err(anyhow::anyhow!("--time-limit-s: must be a number > 0, got {limit}"))
-                .bad_input();
+            return Err(anyhow::anyhow!(
+                "--time-limit-s: must be a number > 0, got {limit}"
+            ))
+            .bad_input();
         }
     }
     let started = Instant::now();
@@ -109,7 +113,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let writing = Instant::now();
     write_json(args.out.as_deref(), &plan)?;
     let write_s = writing.elapsed().as_secs_f64();
-    summarise(&problem, &plan, read_s, write_s, report.recomputed.is_some());
+    summarise(
+        &problem,
+        &plan,
+        read_s,
+        write_s,
+        report.recomputed.is_some(),
+    );
     if plan.status == PlanStatus::Infeasible {
         return Ok(ExitCode::from(2));
     }

@@ -1,4 +1,4 @@
 //! End-to-end tests of the `campustwin` binary, one test binary with a module per area.
 
-mod support;
 mod optimize;
+mod support;

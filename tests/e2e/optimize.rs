@@ -1,4 +1,5 @@
 //! `campustwin optimize`: examples, plans written and re-checked, bad input.
+#![allow(clippy::unwrap_used)]
 
 use std::fs;
 
@@ -7,7 +8,10 @@ use models::schedule::{Plan, PlanStatus, ScheduleProblem};
 use crate::support::run;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("campustwin-e2e-optimize-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "campustwin-e2e-optimize-{name}-{}",
+        std::process::id()
+    ));
     fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
@@ -22,14 +26,29 @@ fn example_is_solved_and_the_plan_checks() {
     let problem_path = dir.join("problem.json");
     let plan_path = dir.join("plan.json");
     let out = run(&[
-        "optimize", "--example", "small", "--jobs", "6", "--slots", "16",
-        "--out", problem_path.to_str().unwrap(),
+        "optimize",
+        "--example",
+        "small",
+        "--jobs",
+        "6",
+        "--slots",
+        "16",
+        "--out",
+        problem_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let problem = ScheduleProblem::read(&problem_path).expect("the example is a valid problem");
-    assert_eq!((problem.jobs.len(), problem.slots, problem.halls.len()), (6, 16, 2));
+    assert_eq!(
+        (problem.jobs.len(), problem.slots, problem.halls.len()),
+        (6, 16, 2)
+    );
 
-    let out = run(&["optimize", problem_path.to_str().unwrap(), "--out", plan_path.to_str().unwrap()]);
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--out",
+        plan_path.to_str().unwrap(),
+    ]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("status: optimal"), "{err}");
@@ -46,9 +65,24 @@ fn example_is_solved_and_the_plan_checks() {
 fn plan_goes_to_stdout_without_out() {
     let dir = temp_dir("stdout");
     let problem_path = dir.join("problem.json");
-    let out = run(&["optimize", "--example", "small", "--jobs", "3", "--slots", "8", "--out", problem_path.to_str().unwrap()]);
+    let out = run(&[
+        "optimize",
+        "--example",
+        "small",
+        "--jobs",
+        "3",
+        "--slots",
+        "8",
+        "--out",
+        problem_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&["optimize", problem_path.to_str().unwrap(), "--method", "simplex"]);
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--method",
+        "simplex",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let plan: Plan = serde_json::from_slice(&out.stdout).expect("a plan on stdout");
     assert_eq!(plan.status, PlanStatus::Optimal);
@@ -58,9 +92,20 @@ fn plan_goes_to_stdout_without_out() {
 fn bad_problem_exits_2_naming_every_field() {
     let dir = temp_dir("bad");
     let problem_path = dir.join("problem.json");
-    let out = run(&["optimize", "--example", "small", "--jobs", "3", "--slots", "8", "--out", problem_path.to_str().unwrap()]);
+    let out = run(&[
+        "optimize",
+        "--example",
+        "small",
+        "--jobs",
+        "3",
+        "--slots",
+        "8",
+        "--out",
+        problem_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
-    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     v["grid"]["import_limit_kw"] = serde_json::json!([1.0, 2.0]);
     v["grid"]["price_scenarios"][0]["probability"] = serde_json::json!(0.5);
     v["jobs"][1]["halls"] = serde_json::json!(["hall-z"]);
@@ -96,8 +141,26 @@ fn malformed_json_and_wrong_types_exit_2() {
     assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
 
     let problem_path = dir.join("problem.json");
-    assert!(run(&["optimize", "--example", "small", "--jobs", "2", "--slots", "4", "--out", problem_path.to_str().unwrap()]).status.success());
-    let text = fs::read_to_string(&problem_path).unwrap().replacen("\"gpus\":8192", "\"gpus\":\"many\"", 1);
+    assert!(
+        run(&[
+            "optimize",
+            "--example",
+            "small",
+            "--jobs",
+            "2",
+            "--slots",
+            "4",
+            "--out",
+            problem_path.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let text = fs::read_to_string(&problem_path).unwrap().replacen(
+        "\"gpus\":8192",
+        "\"gpus\":\"many\"",
+        1,
+    );
     fs::write(&broken, text).unwrap();
     let out = run(&["optimize", broken.to_str().unwrap()]);
     let err = stderr(&out);
@@ -115,17 +178,40 @@ fn malformed_json_and_wrong_types_exit_2() {
 fn infeasible_problem_writes_the_diagnosis_and_exits_2() {
     let dir = temp_dir("infeasible");
     let problem_path = dir.join("problem.json");
-    assert!(run(&["optimize", "--example", "small", "--jobs", "2", "--slots", "8", "--out", problem_path.to_str().unwrap()]).status.success());
-    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    assert!(
+        run(&[
+            "optimize",
+            "--example",
+            "small",
+            "--jobs",
+            "2",
+            "--slots",
+            "8",
+            "--out",
+            problem_path.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     let mut cooling = vec![9000.0; 8];
     cooling[5] = 700.0;
     v["halls"][1]["cooling_capacity_kw"] = serde_json::json!(cooling);
     fs::write(&problem_path, v.to_string()).unwrap();
     let plan_path = dir.join("plan.json");
-    let out = run(&["optimize", problem_path.to_str().unwrap(), "--out", plan_path.to_str().unwrap()]);
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--out",
+        plan_path.to_str().unwrap(),
+    ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("hall-b cooling in slot 5: idle load alone is 819 kW against 700 kW capacity"), "{err}");
+    assert!(
+        err.contains("hall-b cooling in slot 5: idle load alone is 819 kW against 700 kW capacity"),
+        "{err}"
+    );
     let plan = Plan::read(&plan_path).unwrap();
     assert_eq!(plan.status, PlanStatus::Infeasible);
     assert_eq!(plan.infeasibilities[0].family, "cooling");

@@ -252,7 +252,11 @@ impl ScheduleProblem {
         let mut p = Problems::new();
         p.check(self.slot_minutes > 0, "slot_minutes", "must be > 0");
         p.check(self.slots > 0, "slots", "must be > 0");
-        p.check(!self.halls.is_empty(), "halls", "must list at least one hall");
+        p.check(
+            !self.halls.is_empty(),
+            "halls",
+            "must list at least one hall",
+        );
         unique_ids(&mut p, "halls", self.halls.iter().map(|h| h.id.as_str()));
         for (i, hall) in self.halls.iter().enumerate() {
             hall.validate(&mut p, &format!("halls[{i}]"), self.slots);
@@ -262,7 +266,11 @@ impl ScheduleProblem {
         if let Some(battery) = &self.battery {
             battery.validate(&mut p);
         }
-        unique_ids(&mut p, "generators", self.generators.iter().map(|g| g.id.as_str()));
+        unique_ids(
+            &mut p,
+            "generators",
+            self.generators.iter().map(|g| g.id.as_str()),
+        );
         for (i, g) in self.generators.iter().enumerate() {
             g.validate(&mut p, &format!("generators[{i}]"));
         }
@@ -297,7 +305,10 @@ impl Hall {
     fn validate(&self, p: &mut Problems, path: &str, slots: usize) {
         p.check(self.gpus > 0, format!("{path}.gpus"), "must be > 0");
         p.non_negative(format!("{path}.idle_kw_per_gpu"), self.idle_kw_per_gpu);
-        p.non_negative(format!("{path}.aux_kw_per_busy_gpu"), self.aux_kw_per_busy_gpu);
+        p.non_negative(
+            format!("{path}.aux_kw_per_busy_gpu"),
+            self.aux_kw_per_busy_gpu,
+        );
         p.non_negative(format!("{path}.min_cap_kw"), self.min_cap_kw);
         p.positive(format!("{path}.max_cap_kw"), self.max_cap_kw);
         if self.min_cap_kw.is_finite() && self.max_cap_kw.is_finite() {
@@ -322,7 +333,10 @@ impl Hall {
     fn validate_curve(&self, p: &mut Problems, path: &str) {
         let curve = &self.throughput_curve;
         if curve.len() < 2 {
-            p.push(path, format!("must have at least 2 points, got {}", curve.len()));
+            p.push(
+                path,
+                format!("must have at least 2 points, got {}", curve.len()),
+            );
             return;
         }
         let mut finite = true;
@@ -434,7 +448,12 @@ impl Grid {
         let mut total = 0.0;
         for (s, scenario) in self.price_scenarios.iter().enumerate() {
             let path = format!("grid.price_scenarios[{s}]");
-            p.within(format!("{path}.probability"), scenario.probability, 0.0, 1.0);
+            p.within(
+                format!("{path}.probability"),
+                scenario.probability,
+                0.0,
+                1.0,
+            );
             total += scenario.probability;
             scenario.price_per_mwh.validate(
                 p,
@@ -474,7 +493,10 @@ impl Battery {
             p.check(
                 self.soc_min <= self.soc_max,
                 "battery.soc_max",
-                format!("must be >= soc_min ({}), got {}", self.soc_min, self.soc_max),
+                format!(
+                    "must be >= soc_min ({}), got {}",
+                    self.soc_min, self.soc_max
+                ),
             );
             p.check(
                 self.soc_min <= self.soc_initial && self.soc_initial <= self.soc_max,
@@ -493,7 +515,12 @@ impl Generator {
         p.non_negative(format!("{path}.max_kw"), self.max_kw);
         p.non_negative(format!("{path}.ramp_kw_per_slot"), self.ramp_kw_per_slot);
         if self.max_kw.is_finite() {
-            p.within(format!("{path}.initial_kw"), self.initial_kw, 0.0, self.max_kw);
+            p.within(
+                format!("{path}.initial_kw"),
+                self.initial_kw,
+                0.0,
+                self.max_kw,
+            );
         }
         p.finite(format!("{path}.cost_per_mwh"), self.cost_per_mwh);
         p.non_negative(format!("{path}.carbon_kg_per_mwh"), self.carbon_kg_per_mwh);

@@ -24,11 +24,7 @@ impl Series {
     pub fn at(&self, t: usize) -> f64 {
         match self {
             Series::Constant(v) => *v,
-            Series::PerSlot(values) => values
-                .get(t)
-                .or(values.last())
-                .copied()
-                .unwrap_or(f64::NAN),
+            Series::PerSlot(values) => values.get(t).or(values.last()).copied().unwrap_or(f64::NAN),
         }
     }
 
@@ -95,6 +91,7 @@ pub fn finite(v: f64) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -104,7 +101,9 @@ mod tests {
         let many: Series = serde_json::from_str("[1, 2, 3]").unwrap();
         assert_eq!(one.values(2), vec![3.5, 3.5]);
         assert_eq!(many.values(3), vec![1.0, 2.0, 3.0]);
-        let err = serde_json::from_str::<Series>("\"x\"").unwrap_err().to_string();
+        let err = serde_json::from_str::<Series>("\"x\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("a number, or an array"), "{err}");
     }
 
@@ -113,7 +112,13 @@ mod tests {
         let mut p = Problems::new();
         Series::PerSlot(vec![1.0, -2.0]).validate(&mut p, "grid.import_limit_kw", 3, non_negative);
         let text = p.to_string();
-        assert!(text.contains("grid.import_limit_kw: must be one number or an array of exactly 3"), "{text}");
-        assert!(text.contains("grid.import_limit_kw[1]: must be a finite number >= 0"), "{text}");
+        assert!(
+            text.contains("grid.import_limit_kw: must be one number or an array of exactly 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("grid.import_limit_kw[1]: must be a finite number >= 0"),
+            "{text}"
+        );
     }
 }

@@ -51,7 +51,11 @@ fn rigid_jobs_pack_whole() {
     for t in 0..3 {
         for j in &plan.jobs {
             let total: f64 = j.placements.iter().map(|p| p.gpus[t]).sum();
-            assert!(close(total, 0.0) || close(total, 4.0), "{} slot {t}: {total}", j.id);
+            assert!(
+                close(total, 0.0) || close(total, 4.0),
+                "{} slot {t}: {total}",
+                j.id
+            );
         }
     }
 }

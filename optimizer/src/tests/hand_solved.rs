@@ -68,8 +68,16 @@ fn cooling_bound_slot() {
     let plan = solved(&p);
     assert_objective(&plan, 1.25);
     let hall = &plan.halls[0];
-    assert!(close(hall.it_kw[0], 5.0) && close(hall.it_kw[1], 12.0), "{:?}", hall.it_kw);
-    assert!(close(hall.cooling_shadow_price_per_kw[0], 0.24), "{:?}", hall.cooling_shadow_price_per_kw);
+    assert!(
+        close(hall.it_kw[0], 5.0) && close(hall.it_kw[1], 12.0),
+        "{:?}",
+        hall.it_kw
+    );
+    assert!(
+        close(hall.cooling_shadow_price_per_kw[0], 0.24),
+        "{:?}",
+        hall.cooling_shadow_price_per_kw
+    );
     assert!(close(hall.cooling_shadow_price_per_kw[1], 0.0));
     assert!(close(plan.jobs[0].placements[0].gpus[0], 20.0 / 3.0));
 }

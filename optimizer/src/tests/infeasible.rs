@@ -28,7 +28,10 @@ fn idle_load_above_cooling_is_named_with_hall_and_slot() {
     assert_eq!(plan.status, PlanStatus::Infeasible);
     assert_eq!(plan.infeasibilities.len(), 1, "{:?}", plan.infeasibilities);
     let f = &plan.infeasibilities[0];
-    assert_eq!((f.family.as_str(), f.hall.as_deref(), f.slot), ("cooling", Some("hall-b"), 71));
+    assert_eq!(
+        (f.family.as_str(), f.hall.as_deref(), f.slot),
+        ("cooling", Some("hall-b"), 71)
+    );
     assert_eq!(
         f.message,
         "hall-b cooling in slot 71: idle load alone is 8,120 kW against 7,900 kW capacity"
@@ -54,7 +57,12 @@ fn import_limit_shortfall_counts_the_battery() {
     let f = &plan.infeasibilities[0];
     assert_eq!((f.family.as_str(), f.slot), ("import_limit", 0));
     assert!(close(f.shortfall, 50.0));
-    assert!(f.message.contains("needs 450 kW from the grid against the 400 kW import limit"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("needs 450 kW from the grid against the 400 kW import limit"),
+        "{}",
+        f.message
+    );
 }
 
 /// A generator running at 3,000 kW may only ramp down 1,000 kW per slot and the campus
@@ -74,6 +82,10 @@ fn generator_that_cannot_ramp_down_needs_export() {
         .map(|f| (f.family.as_str(), f.slot))
         .collect();
     assert_eq!(slots, vec![("no_export", 0), ("no_export", 1)]);
-    assert!(close(plan.infeasibilities[0].shortfall, 1500.0), "{:?}", plan.infeasibilities);
+    assert!(
+        close(plan.infeasibilities[0].shortfall, 1500.0),
+        "{:?}",
+        plan.infeasibilities
+    );
     assert!(close(plan.infeasibilities[1].shortfall, 500.0));
 }

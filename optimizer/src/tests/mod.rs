@@ -2,6 +2,8 @@
 //! paper, infeasible and degenerate instances, the extensions, and properties of random
 //! small problems. Every plan is also put through the independent check.
 
+#![allow(clippy::unwrap_used)]
+
 mod extensions;
 mod hand_solved;
 mod infeasible;

@@ -41,7 +41,10 @@ fn random_problem(seed: u64) -> ScheduleProblem {
             }
         })
         .collect();
-    let idle_kw: f64 = halls.iter().map(|h| h.idle_kw_per_gpu * f64::from(h.gpus)).sum();
+    let idle_kw: f64 = halls
+        .iter()
+        .map(|h| h.idle_kw_per_gpu * f64::from(h.gpus))
+        .sum();
     let overhead = rng.range(0.0, 0.2);
     let fixed_kw = rng.range(0.0, 5.0);
     let scenarios = rng.int(1, 2);
@@ -88,7 +91,11 @@ fn random_problem(seed: u64) -> ScheduleProblem {
                     .map(|_| (1.0 + overhead) * idle_kw + fixed_kw + rng.range(0.5, 30.0))
                     .collect(),
             ),
-            demand_charge_per_kw: if rng.unit() < 0.5 { 0.0 } else { rng.range(0.0, 2.0) },
+            demand_charge_per_kw: if rng.unit() < 0.5 {
+                0.0
+            } else {
+                rng.range(0.0, 2.0)
+            },
             price_scenarios,
             carbon_kg_per_mwh: Series::Constant(rng.range(0.0, 500.0)),
             carbon_price_per_t: rng.range(0.0, 100.0),
