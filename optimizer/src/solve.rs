@@ -233,21 +233,17 @@ pub(crate) fn run_highs(rows: crate::lp::Rows, options: &SolveOptions) -> Result
     if !options.presolve {
         set(&mut model, "presolve", "off")?;
     }
+    let number = |model: &mut highs::Model, key: &str, value: f64| {
+        model.try_set_option(key, value).map_err(|e| Error::Solver {
+            action: "set an option",
+            reason: format!("{key} = {value}: {e:?}"),
+        })
+    };
     if let Some(limit) = options.time_limit_s {
-        model
-            .try_set_option("time_limit", limit)
-            .map_err(|e| Error::Solver {
-                action: "set the time limit",
-                reason: format!("{e:?}"),
-            })?;
+        number(&mut model, "time_limit", limit)?;
     }
     if let Some(gap) = options.mip_rel_gap {
-        model
-            .try_set_option("mip_rel_gap", gap)
-            .map_err(|e| Error::Solver {
-                action: "set the MIP gap",
-                reason: format!("{e:?}"),
-            })?;
+        number(&mut model, "mip_rel_gap", gap)?;
     }
     if let Some(threads) = options.threads {
         let threads = i32::try_from(threads).unwrap_or(i32::MAX);

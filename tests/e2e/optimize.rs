@@ -16,6 +16,24 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Writes the small example with `jobs` jobs and `slots` slots to `dir/problem.json`.
+fn example_file(dir: &std::path::Path, jobs: &str, slots: &str) -> std::path::PathBuf {
+    let path = dir.join("problem.json");
+    let out = run(&[
+        "optimize",
+        "--example",
+        "small",
+        "--jobs",
+        jobs,
+        "--slots",
+        slots,
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    path
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -23,20 +41,8 @@ fn stderr(out: &std::process::Output) -> String {
 #[test]
 fn example_is_solved_and_the_plan_checks() {
     let dir = temp_dir("example");
-    let problem_path = dir.join("problem.json");
+    let problem_path = example_file(&dir, "6", "16");
     let plan_path = dir.join("plan.json");
-    let out = run(&[
-        "optimize",
-        "--example",
-        "small",
-        "--jobs",
-        "6",
-        "--slots",
-        "16",
-        "--out",
-        problem_path.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
     let problem = ScheduleProblem::read(&problem_path).expect("the example is a valid problem");
     assert_eq!(
         (problem.jobs.len(), problem.slots, problem.halls.len()),
@@ -64,19 +70,7 @@ fn example_is_solved_and_the_plan_checks() {
 #[test]
 fn plan_goes_to_stdout_without_out() {
     let dir = temp_dir("stdout");
-    let problem_path = dir.join("problem.json");
-    let out = run(&[
-        "optimize",
-        "--example",
-        "small",
-        "--jobs",
-        "3",
-        "--slots",
-        "8",
-        "--out",
-        problem_path.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let problem_path = example_file(&dir, "3", "8");
     let out = run(&[
         "optimize",
         problem_path.to_str().unwrap(),
@@ -91,19 +85,7 @@ fn plan_goes_to_stdout_without_out() {
 #[test]
 fn bad_problem_exits_2_naming_every_field() {
     let dir = temp_dir("bad");
-    let problem_path = dir.join("problem.json");
-    let out = run(&[
-        "optimize",
-        "--example",
-        "small",
-        "--jobs",
-        "3",
-        "--slots",
-        "8",
-        "--out",
-        problem_path.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
+    let problem_path = example_file(&dir, "3", "8");
     let mut v: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     v["grid"]["import_limit_kw"] = serde_json::json!([1.0, 2.0]);
@@ -140,22 +122,7 @@ fn malformed_json_and_wrong_types_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
 
-    let problem_path = dir.join("problem.json");
-    assert!(
-        run(&[
-            "optimize",
-            "--example",
-            "small",
-            "--jobs",
-            "2",
-            "--slots",
-            "4",
-            "--out",
-            problem_path.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let problem_path = example_file(&dir, "2", "4");
     let text = fs::read_to_string(&problem_path).unwrap().replacen(
         "\"gpus\":8192",
         "\"gpus\":\"many\"",
@@ -177,22 +144,7 @@ fn malformed_json_and_wrong_types_exit_2() {
 #[test]
 fn infeasible_problem_writes_the_diagnosis_and_exits_2() {
     let dir = temp_dir("infeasible");
-    let problem_path = dir.join("problem.json");
-    assert!(
-        run(&[
-            "optimize",
-            "--example",
-            "small",
-            "--jobs",
-            "2",
-            "--slots",
-            "8",
-            "--out",
-            problem_path.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let problem_path = example_file(&dir, "2", "8");
     let mut v: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     let mut cooling = vec![9000.0; 8];
