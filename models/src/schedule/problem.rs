@@ -589,3 +589,70 @@ impl Job {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn valid() -> ScheduleProblem {
+        ScheduleProblem::from_json(
+            r#"{ "start": "2026-07-01T00:00:00Z", "slot_minutes": 15, "slots": 3,
+              "halls": [{ "id": "a", "gpus": 8, "idle_kw_per_gpu": 0.1, "aux_kw_per_busy_gpu": 0.2,
+                          "min_cap_kw": 0.2, "max_cap_kw": 0.7,
+                          "throughput_curve": [[0.2, 0.5], [0.5, 0.9], [0.7, 1.0]],
+                          "cooling_capacity_kw": 10.0 }],
+              "facility": { "overhead_fraction": 0.1, "fixed_kw": 1.0 },
+              "grid": { "import_limit_kw": [20.0, 20.0, 15.0], "demand_charge_per_kw": 0.0,
+                        "price_scenarios": [{ "probability": 1.0, "price_per_mwh": [40, -5, 90] }],
+                        "carbon_kg_per_mwh": 300.0, "carbon_price_per_t": 0.0 },
+              "jobs": [{ "id": "j", "max_gpus": 8, "work_gpu_hours": 1.0, "release_slot": 0,
+                         "deadline_slot": 3, "unmet_penalty_per_gpu_hour": 5.0 }] }"#,
+            "t.json",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_with_its_path() {
+        let mut p = valid();
+        p.halls[0].cooling_capacity_kw = Series::PerSlot(vec![10.0, f64::NAN, -1.0]);
+        p.halls[0].throughput_curve = vec![[0.2, 0.5], [0.4, 0.6], [0.7, 1.0]];
+        p.grid.price_scenarios.push(PriceScenario {
+            probability: 0.5,
+            price_per_mwh: Series::Constant(30.0),
+        });
+        p.jobs[0].halls = vec!["b".into()];
+        p.jobs[0].deadline_slot = 4;
+        p.battery = Some(Battery {
+            energy_kwh: 10.0,
+            power_kw: 5.0,
+            charge_efficiency: 1.5,
+            discharge_efficiency: 0.9,
+            soc_initial: 0.05,
+            soc_min: 0.1,
+            soc_max: 0.9,
+        });
+        let text = p.validate().to_string();
+        for needle in [
+            "halls[0].cooling_capacity_kw[1]: must be a finite number >= 0, got NaN",
+            "halls[0].cooling_capacity_kw[2]: must be a finite number >= 0, got -1",
+            "halls[0].throughput_curve[2]: curve must be concave",
+            "grid.price_scenarios: probabilities must sum to 1 (within 1e-6), they sum to 1.5",
+            "jobs[0].halls[0]: unknown hall \"b\"",
+            "jobs[0].deadline_slot: must be <= slots (3), got 4",
+            "battery.charge_efficiency: must be within (0, 1], got 1.5",
+            "battery.soc_initial: must be within [soc_min, soc_max]",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn throughput_follows_the_concave_curve() {
+        let hall = &valid().halls[0];
+        assert!((hall.throughput_at(0.2) - 0.5).abs() < 1e-12);
+        assert!((hall.throughput_at(0.35) - 0.7).abs() < 1e-12);
+        assert!((hall.throughput_at(0.7) - 1.0).abs() < 1e-12);
+    }
+}
