@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub time_limit_s: Option<f64>,
     /// LP algorithm of HiGHS.
-    #[arg(long, value_enum, default_value_t = MethodArg::Choose)]
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Skip HiGHS's presolve.
     #[arg(long)]
@@ -64,6 +64,9 @@ pub struct Args {
 /// LP algorithm, as a flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodArg {
+    /// Dual simplex for small models and MILPs, interior point without crossover from
+    /// 50,000 rows.
+    Auto,
     /// HiGHS chooses.
     Choose,
     /// Dual simplex.
@@ -95,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let read_s = started.elapsed().as_secs_f64();
     let options = SolveOptions {
         method: match args.method {
+            MethodArg::Auto => Method::Auto,
             MethodArg::Choose => Method::Choose,
             MethodArg::Simplex => Method::Simplex,
             MethodArg::Ipm => Method::Ipm,
