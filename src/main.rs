@@ -23,6 +23,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Simulate a campus through time: power, cooling, water, grid.
     Simulate(cmd::simulate::Args),
+    /// Schedule training jobs, GPU power caps, battery and generators (LP/MILP, HiGHS).
+    Optimize(cmd::optimize::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Optimize(args) => cmd::optimize::run(args),
     };
     match result {
         Ok(code) => code,

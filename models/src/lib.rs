@@ -21,6 +21,7 @@ pub mod campus;
 pub mod error;
 pub mod load;
 pub mod scenario;
+pub mod schedule;
 pub mod units;
 pub mod weather;
 

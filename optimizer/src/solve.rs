@@ -1,0 +1,454 @@
+//! From a validated problem to a plan: build, hand to HiGHS, read the answer back.
+
+use std::time::Instant;
+
+use highs::HighsModelStatus;
+use models::schedule::{
+    GeneratorPlan, HallPlan, JobPlan, Placement, Plan, PlanStatus, ScheduleProblem, SolveStats,
+};
+use tracing::{debug, info};
+
+use crate::aggregate;
+use crate::diagnose;
+use crate::error::{Error, Result};
+use crate::model::{self, BuildOptions, Model, hall_idle_kw};
+
+/// GPU counts at or below this are zero in the plan (solver noise, not a placement).
+pub const GPU_ZERO: f64 = 1e-7;
+
+/// The HiGHS algorithm for the LP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Dual simplex below [`AUTO_IPM_ROWS`] rows or for a MILP, interior point without
+    /// crossover above (4× faster than simplex on the medium example).
+    Auto,
+    /// HiGHS chooses (its default).
+    Choose,
+    /// Dual simplex: an exact vertex solution.
+    Simplex,
+    /// Interior point followed by crossover to a vertex solution.
+    Ipm,
+    /// Interior point without crossover: fastest on large instances; the solution is
+    /// optimal to the interior-point tolerances but not a vertex.
+    IpmNoCrossover,
+}
+
+/// Row count from which [`Method::Auto`] uses the interior point without crossover.
+pub const AUTO_IPM_ROWS: usize = 50_000;
+
+/// How to solve.
+#[derive(Debug, Clone)]
+pub struct SolveOptions {
+    /// LP algorithm.
+    pub method: Method,
+    /// Run HiGHS's presolve.
+    pub presolve: bool,
+    /// Stop after this many seconds (the MILP reports the best schedule found and its gap).
+    pub time_limit_s: Option<f64>,
+    /// Threads HiGHS may use (`None`: its default).
+    pub threads: Option<u32>,
+    /// Merge elastic jobs that are identical in everything but their id into one before
+    /// the build and split the answer evenly again (exact: see [`aggregate`]).
+    pub merge_identical_jobs: bool,
+    /// Relative MIP gap at which the MILP stops (`None`: HiGHS's default, 1e-4).
+    pub mip_rel_gap: Option<f64>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions {
+            method: Method::Auto,
+            presolve: true,
+            time_limit_s: None,
+            threads: None,
+            merge_identical_jobs: true,
+            mip_rel_gap: None,
+        }
+    }
+}
+
+/// What came back from HiGHS.
+#[derive(Debug)]
+pub(crate) struct Solved {
+    pub status: HighsModelStatus,
+    pub has_solution: bool,
+    pub objective: f64,
+    pub columns: Vec<f64>,
+    pub dual_rows: Vec<f64>,
+    pub mip_gap: f64,
+    pub simplex_iterations: i64,
+    pub ipm_iterations: i64,
+}
+
+/// Solves `problem` (which must be valid) and returns its plan: optimal, time-limited
+/// with the best schedule found, or infeasible with a diagnosis.
+pub fn solve(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> {
+    if options.merge_identical_jobs {
+        let merged = aggregate::merge_identical_jobs(problem);
+        if merged.merged_jobs() > 0 {
+            debug!(
+                jobs = problem.jobs.len(),
+                merged = merged.merged_jobs(),
+                "Merged identical jobs."
+            );
+            let mut plan = solve_exact(&merged.problem, options)?;
+            plan = merged.split_plan(problem, plan);
+            return Ok(plan);
+        }
+    }
+    solve_exact(problem, options)
+}
+
+/// Solves `problem` as it is, without merging jobs.
+fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> {
+    let started = Instant::now();
+    let model = model::build(problem, &BuildOptions::default());
+    let (rows, columns, integer_columns, nonzeros) = model.rows.size();
+    let build_s = started.elapsed().as_secs_f64();
+    let mut stats = SolveStats {
+        solver: "HiGHS via good_lp".to_string(),
+        rows,
+        columns,
+        integer_columns,
+        nonzeros,
+        build_s,
+        ..SolveStats::default()
+    };
+    info!(
+        rows,
+        columns, integer_columns, nonzeros, build_s, "Model built."
+    );
+
+    let solving = Instant::now();
+    let Model {
+        rows: highs_rows,
+        vars,
+        index,
+        row_index,
+    } = model;
+    let solved = run_highs(highs_rows, options)?;
+    stats.simplex_iterations = solved.simplex_iterations;
+    stats.ipm_iterations = solved.ipm_iterations;
+
+    let status = match solved.status {
+        HighsModelStatus::Optimal => PlanStatus::Optimal,
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
+            let infeasibilities = diagnose::diagnose(problem, options)?;
+            stats.solve_s = solving.elapsed().as_secs_f64();
+            return Ok(Plan::infeasible(infeasibilities, stats));
+        }
+        HighsModelStatus::ReachedTimeLimit
+        | HighsModelStatus::ReachedIterationLimit
+        | HighsModelStatus::ReachedSolutionLimit
+        | HighsModelStatus::ReachedInterrupt => {
+            if !solved.has_solution {
+                return Err(Error::NoSolution {
+                    time_limit_s: options.time_limit_s.unwrap_or(f64::INFINITY),
+                });
+            }
+            PlanStatus::TimeLimit
+        }
+        other => {
+            return Err(Error::Solver {
+                action: "solve the model",
+                reason: format!("status {other:?}"),
+            });
+        }
+    };
+
+    let mut mip_gap = None;
+    let (mut vars, mut index, mut row_index, mut solved) = (vars, index, row_index, solved);
+    if integer_columns > 0 {
+        mip_gap = Some(if solved.mip_gap.is_finite() {
+            solved.mip_gap.max(0.0)
+        } else {
+            0.0
+        });
+        // Shadow prices of a MILP: the LP with the on/off decisions fixed.
+        let fixed_on: Vec<Vec<f64>> = vars
+            .on
+            .iter()
+            .map(|on| {
+                on.as_ref().map_or_else(Vec::new, |cols| {
+                    cols.iter()
+                        .map(|c| c.value(&solved.columns).round())
+                        .collect()
+                })
+            })
+            .collect();
+        let fixed = model::build(
+            problem,
+            &BuildOptions {
+                elastic: false,
+                fixed_on: Some(fixed_on),
+            },
+        );
+        let lp_options = SolveOptions {
+            time_limit_s: None,
+            ..options.clone()
+        };
+        let Model {
+            rows: fixed_rows,
+            vars: v,
+            index: i,
+            row_index: r,
+        } = fixed;
+        let fixed_solved = run_highs(fixed_rows, &lp_options)?;
+        if fixed_solved.status == HighsModelStatus::Optimal {
+            (vars, index, row_index, solved) = (v, i, r, fixed_solved);
+        }
+    }
+    stats.solve_s = solving.elapsed().as_secs_f64();
+    info!(
+        status = status.as_str(),
+        objective = solved.objective,
+        solve_s = stats.solve_s,
+        "Model solved."
+    );
+    let model = ModelView {
+        vars: &vars,
+        index: &index,
+        row_index: &row_index,
+    };
+    Ok(extract_plan(
+        problem, &model, &solved, status, mip_gap, stats,
+    ))
+}
+
+/// Hands the rows to HiGHS with the options and solves.
+pub(crate) fn run_highs(rows: crate::lp::Rows, options: &SolveOptions) -> Result<Solved> {
+    let (row_count, _, integers, _) = rows.size();
+    let mut model = rows.into_highs().map_err(|e| Error::Solver {
+        action: "load the model",
+        reason: e.to_string(),
+    })?;
+    let set = |model: &mut highs::Model, key: &str, value: &str| {
+        model.try_set_option(key, value).map_err(|e| Error::Solver {
+            action: "set an option",
+            reason: format!("{key} = {value}: {e:?}"),
+        })
+    };
+    let method = match options.method {
+        Method::Auto if integers == 0 && row_count >= AUTO_IPM_ROWS => Method::IpmNoCrossover,
+        Method::Auto => Method::Simplex,
+        other => other,
+    };
+    match method {
+        Method::Auto | Method::Choose => {}
+        Method::Simplex => set(&mut model, "solver", "simplex")?,
+        Method::Ipm => set(&mut model, "solver", "ipm")?,
+        Method::IpmNoCrossover => {
+            set(&mut model, "solver", "ipm")?;
+            set(&mut model, "run_crossover", "off")?;
+        }
+    }
+    if !options.presolve {
+        set(&mut model, "presolve", "off")?;
+    }
+    let number = |model: &mut highs::Model, key: &str, value: f64| {
+        model.try_set_option(key, value).map_err(|e| Error::Solver {
+            action: "set an option",
+            reason: format!("{key} = {value}: {e:?}"),
+        })
+    };
+    if let Some(limit) = options.time_limit_s {
+        number(&mut model, "time_limit", limit)?;
+    }
+    if let Some(gap) = options.mip_rel_gap {
+        number(&mut model, "mip_rel_gap", gap)?;
+    }
+    if let Some(threads) = options.threads {
+        let threads = i32::try_from(threads).unwrap_or(i32::MAX);
+        model
+            .try_set_option("threads", threads)
+            .map_err(|e| Error::Solver {
+                action: "set the threads",
+                reason: format!("{e:?}"),
+            })?;
+    }
+    let solved = model.try_solve().map_err(|e| Error::Solver {
+        action: "solve the model",
+        reason: format!("{e:?}"),
+    })?;
+    let solution = solved.get_solution();
+    Ok(Solved {
+        status: solved.status(),
+        has_solution: solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible,
+        objective: solved.objective_value(),
+        columns: solution.columns().to_vec(),
+        dual_rows: solution.dual_rows().to_vec(),
+        mip_gap: solved.mip_gap(),
+        simplex_iterations: solved.simplex_iteration_count(),
+        ipm_iterations: solved.ipm_iteration_count(),
+    })
+}
+
+/// The parts of a built model that reading the answer needs.
+struct ModelView<'a> {
+    vars: &'a model::Vars,
+    index: &'a model::Index,
+    row_index: &'a model::RowIndex,
+}
+
+/// Reads the plan from the column values and row duals.
+fn extract_plan(
+    problem: &ScheduleProblem,
+    model: &ModelView<'_>,
+    solved: &Solved,
+    status: PlanStatus,
+    mip_gap: Option<f64>,
+    stats: SolveStats,
+) -> Plan {
+    let x = &solved.columns;
+    let vars = model.vars;
+    let index = model.index;
+    let slots = problem.slots;
+    let dt_h = problem.slot_hours();
+    let nonneg = |v: f64| v.max(0.0);
+    let gpus_of = |k: usize| {
+        let g = vars.g[k].value(x);
+        if g <= GPU_ZERO { 0.0 } else { g }
+    };
+
+    let import_kw: Vec<f64> = vars.imp.iter().map(|c| nonneg(c.value(x))).collect();
+    let (battery_charge_kw, battery_discharge_kw, soc_kwh) = match &vars.battery {
+        Some(b) => (
+            b.ch.iter().map(|c| nonneg(c.value(x))).collect(),
+            b.dis.iter().map(|c| nonneg(c.value(x))).collect(),
+            b.soc.iter().map(|c| c.value(x)).collect(),
+        ),
+        None => (vec![0.0; slots], vec![0.0; slots], Vec::new()),
+    };
+    let generators: Vec<GeneratorPlan> = problem
+        .generators
+        .iter()
+        .zip(&vars.gen_kw)
+        .map(|(g, cols)| GeneratorPlan {
+            id: g.id.clone(),
+            generator_kw: cols.iter().map(|c| nonneg(c.value(x))).collect(),
+        })
+        .collect();
+
+    let mut halls = Vec::with_capacity(problem.halls.len());
+    let mut total_it_kw = vec![0.0; slots];
+    for (h, hall) in problem.halls.iter().enumerate() {
+        let mut it_kw = vec![hall_idle_kw(problem, h); slots];
+        let mut busy_gpus = vec![0.0; slots];
+        for t in 0..slots {
+            for &k in index.at(h, t) {
+                let g = gpus_of(k);
+                if g > 0.0 {
+                    let e = nonneg(vars.e[k].value(x));
+                    it_kw[t] += e + (hall.aux_kw_per_busy_gpu - hall.idle_kw_per_gpu) * g;
+                    busy_gpus[t] += g;
+                }
+            }
+            total_it_kw[t] += it_kw[t];
+        }
+        let shadow = |row: Option<usize>| row.map_or(0.0, |r| -solved.dual_rows[r] + 0.0);
+        halls.push(HallPlan {
+            id: hall.id.clone(),
+            it_kw,
+            busy_gpus,
+            gpu_shadow_price: (0..slots)
+                .map(|t| shadow(model.row_index.hall_gpus[h * slots + t]))
+                .collect(),
+            cooling_shadow_price_per_kw: (0..slots)
+                .map(|t| shadow(Some(model.row_index.cooling[h * slots + t])))
+                .collect(),
+        });
+    }
+    let facility_kw: Vec<f64> = (0..slots)
+        .map(|t| {
+            (1.0 + problem.facility.overhead_fraction.at(t)) * total_it_kw[t]
+                + problem.facility.fixed_kw
+        })
+        .collect();
+
+    let mut jobs = Vec::with_capacity(problem.jobs.len());
+    for (j, job) in problem.jobs.iter().enumerate() {
+        let mut placements: Vec<Placement> = Vec::new();
+        let mut work_by_slot = vec![0.0; slots];
+        for k in index.by_job[j].clone() {
+            let tr = index.triples[k];
+            let hall = &problem.halls[tr.hall];
+            if placements.last().is_none_or(|p| p.hall != hall.id) {
+                placements.push(Placement {
+                    hall: hall.id.clone(),
+                    gpus: vec![0.0; slots],
+                    power_cap_kw_per_gpu: vec![None; slots],
+                });
+            }
+            let g = gpus_of(k);
+            if g > 0.0 {
+                let cap = (nonneg(vars.e[k].value(x)) / g).clamp(hall.min_cap_kw, hall.max_cap_kw);
+                if let Some(p) = placements.last_mut() {
+                    p.gpus[tr.slot] = g;
+                    p.power_cap_kw_per_gpu[tr.slot] = Some(cap);
+                }
+                work_by_slot[tr.slot] += hall.throughput_at(cap) * g * dt_h;
+            }
+        }
+        let (work_done, finish_slot) = progress(job.work_gpu_hours, &work_by_slot);
+        jobs.push(JobPlan {
+            id: job.id.clone(),
+            placements,
+            work_done_gpu_hours: work_done,
+            unmet_gpu_hours: (job.work_gpu_hours - work_done).max(0.0),
+            finish_slot,
+        });
+    }
+
+    let peak_import_kw = import_kw.iter().copied().fold(0.0, f64::max);
+    let scenario_costs = crate::cost::scenario_costs(
+        problem,
+        &import_kw,
+        &generators,
+        peak_import_kw,
+        &jobs.iter().map(|j| j.unmet_gpu_hours).collect::<Vec<_>>(),
+    );
+    let costs = crate::cost::Objective::of(problem, &scenario_costs);
+
+    Plan {
+        status,
+        objective: Some(solved.objective),
+        expected_cost: Some(costs.expected_cost),
+        cvar: costs.cvar,
+        mip_gap,
+        infeasibilities: Vec::new(),
+        scenario_costs,
+        slot_start: (0..slots)
+            .map(|t| {
+                problem.start
+                    + chrono::Duration::minutes(i64::from(problem.slot_minutes) * t as i64)
+            })
+            .collect(),
+        import_kw,
+        peak_import_kw,
+        facility_kw,
+        battery_charge_kw,
+        battery_discharge_kw,
+        soc_kwh,
+        generators,
+        halls,
+        jobs,
+        stats,
+    }
+}
+
+/// Work done (never more than needed) and the slot in which the work completes, from
+/// the work done in each slot (no slot for a job without work).
+pub fn progress(work_gpu_hours: f64, work_by_slot: &[f64]) -> (f64, Option<usize>) {
+    if work_gpu_hours <= 0.0 {
+        return (0.0, None);
+    }
+    let done_enough = |done: f64| done >= work_gpu_hours - 1e-6 * work_gpu_hours.max(1.0);
+    let mut done = 0.0;
+    for (t, w) in work_by_slot.iter().enumerate() {
+        done += w;
+        if done_enough(done) {
+            return (work_gpu_hours, Some(t));
+        }
+    }
+    (done.min(work_gpu_hours), None)
+}

@@ -1,0 +1,170 @@
+//! `campustwin optimize`: examples, plans written and re-checked, bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+
+use models::schedule::{Plan, PlanStatus, ScheduleProblem};
+
+use crate::support::run;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "campustwin-e2e-optimize-{name}-{}",
+        std::process::id()
+    ));
+    fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Writes the small example with `jobs` jobs and `slots` slots to `dir/problem.json`.
+fn example_file(dir: &std::path::Path, jobs: &str, slots: &str) -> std::path::PathBuf {
+    let path = dir.join("problem.json");
+    let out = run(&[
+        "optimize",
+        "--example",
+        "small",
+        "--jobs",
+        jobs,
+        "--slots",
+        slots,
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    path
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn example_is_solved_and_the_plan_checks() {
+    let dir = temp_dir("example");
+    let problem_path = example_file(&dir, "6", "16");
+    let plan_path = dir.join("plan.json");
+    let problem = ScheduleProblem::read(&problem_path).expect("the example is a valid problem");
+    assert_eq!(
+        (problem.jobs.len(), problem.slots, problem.halls.len()),
+        (6, 16, 2)
+    );
+
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--out",
+        plan_path.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("status: optimal"), "{err}");
+    assert!(err.contains("check: every constraint holds"), "{err}");
+    let plan = Plan::read(&plan_path).expect("plan file");
+    assert_eq!(plan.status, PlanStatus::Optimal);
+    assert_eq!(plan.import_kw.len(), 16);
+    assert!(plan.stats.rows > 0 && plan.stats.nonzeros > 0);
+    // The library's independent check agrees with the CLI's.
+    assert!(optimizer::check_plan(&problem, &plan).is_ok());
+}
+
+#[test]
+fn plan_goes_to_stdout_without_out() {
+    let dir = temp_dir("stdout");
+    let problem_path = example_file(&dir, "3", "8");
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--method",
+        "simplex",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: Plan = serde_json::from_slice(&out.stdout).expect("a plan on stdout");
+    assert_eq!(plan.status, PlanStatus::Optimal);
+}
+
+#[test]
+fn bad_problem_exits_2_naming_every_field() {
+    let dir = temp_dir("bad");
+    let problem_path = example_file(&dir, "3", "8");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    v["grid"]["import_limit_kw"] = serde_json::json!([1.0, 2.0]);
+    v["grid"]["price_scenarios"][0]["probability"] = serde_json::json!(0.5);
+    v["jobs"][1]["halls"] = serde_json::json!(["hall-z"]);
+    v["jobs"][2]["release_slot"] = serde_json::json!(5);
+    v["jobs"][2]["deadline_slot"] = serde_json::json!(5);
+    v["halls"][0]["throughput_curve"] = serde_json::json!([[0.21, 0.55], [0.35, 0.6], [0.7, 1.0]]);
+    v["battery"]["power_kw"] = serde_json::json!(-1.0);
+    let bad = dir.join("bad.json");
+    fs::write(&bad, v.to_string()).unwrap();
+    let out = run(&["optimize", bad.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "grid.import_limit_kw: must be one number or an array of exactly 8 numbers",
+        "grid.price_scenarios: probabilities must sum to 1",
+        "jobs[1].halls[0]: unknown hall \"hall-z\"",
+        "jobs[2].deadline_slot: window is empty",
+        "halls[0].throughput_curve[2]: curve must be concave",
+        "battery.power_kw: must be a finite number >= 0",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(out.stdout.is_empty(), "no plan for bad input");
+}
+
+#[test]
+fn malformed_json_and_wrong_types_exit_2() {
+    let dir = temp_dir("malformed");
+    let broken = dir.join("broken.json");
+    fs::write(&broken, "{ \"start\": ").unwrap();
+    let out = run(&["optimize", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+
+    let problem_path = example_file(&dir, "2", "4");
+    let text = fs::read_to_string(&problem_path).unwrap().replacen(
+        "\"gpus\":8192",
+        "\"gpus\":\"many\"",
+        1,
+    );
+    fs::write(&broken, text).unwrap();
+    let out = run(&["optimize", broken.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("halls[0].gpus"), "{err}");
+
+    let out = run(&["optimize", dir.join("missing.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["optimize", "--example", "huge"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown size \"huge\""));
+}
+
+#[test]
+fn infeasible_problem_writes_the_diagnosis_and_exits_2() {
+    let dir = temp_dir("infeasible");
+    let problem_path = example_file(&dir, "2", "8");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    let mut cooling = vec![9000.0; 8];
+    cooling[5] = 700.0;
+    v["halls"][1]["cooling_capacity_kw"] = serde_json::json!(cooling);
+    fs::write(&problem_path, v.to_string()).unwrap();
+    let plan_path = dir.join("plan.json");
+    let out = run(&[
+        "optimize",
+        problem_path.to_str().unwrap(),
+        "--out",
+        plan_path.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("hall-b cooling in slot 5: idle load alone is 819 kW against 700 kW capacity"),
+        "{err}"
+    );
+    let plan = Plan::read(&plan_path).unwrap();
+    assert_eq!(plan.status, PlanStatus::Infeasible);
+    assert_eq!(plan.infeasibilities[0].family, "cooling");
+}
