@@ -6,5 +6,6 @@
 //! lives in `twin`, the scheduling in `optimizer`.
 
 pub mod error;
+pub mod telemetry;
 
 pub use error::{Error, Problem, Problems, Result};
