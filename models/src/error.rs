@@ -196,8 +196,14 @@ mod tests {
         p.positive("ok", 1.0);
         let err = p.into_result("campus.toml").unwrap_err().to_string();
         assert!(err.starts_with("campus.toml: 2 problems:"), "{err}");
-        assert!(err.contains("halls[0].racks: must be a finite number > 0, got 0"), "{err}");
-        assert!(err.contains("site.latitude_deg: must be within [-90, 90], got 95"), "{err}");
+        assert!(
+            err.contains("halls[0].racks: must be a finite number > 0, got 0"),
+            "{err}"
+        );
+        assert!(
+            err.contains("site.latitude_deg: must be within [-90, 90], got 95"),
+            "{err}"
+        );
     }
 
     #[test]

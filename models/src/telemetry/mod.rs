@@ -144,9 +144,7 @@ fn check_segment(segment: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
     {
-        return Err(format!(
-            "`{segment}` has `{bad}`; allowed: a-z 0-9 - _ ."
-        ));
+        return Err(format!("`{segment}` has `{bad}`; allowed: a-z 0-9 - _ ."));
     }
     Ok(())
 }
@@ -232,7 +230,12 @@ mod tests {
             assert!(err.contains(why), "{id}: {err}");
         }
         let long = format!("{}/power_kw", "a".repeat(250));
-        assert!(PointId::parse(&long).unwrap_err().to_string().contains("longer"));
+        assert!(
+            PointId::parse(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("longer")
+        );
     }
 
     #[test]

@@ -213,7 +213,9 @@ pub fn placeholders(pattern: &str) -> Result<Vec<&str>, String> {
         };
         let name = &after[..close];
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("placeholder `{{{name}}}` must be a name of letters, digits, _"));
+            return Err(format!(
+                "placeholder `{{{name}}}` must be a name of letters, digits, _"
+            ));
         }
         if after[close + 1..].starts_with('{') {
             return Err(format!(
@@ -295,10 +297,16 @@ impl PointRule {
             );
         }
         if line && (self.measurement.is_none() || self.field.is_none()) {
-            p.push(path, "a line-protocol rule needs both `measurement` and `field`");
+            p.push(
+                path,
+                "a line-protocol rule needs both `measurement` and `field`",
+            );
         }
         if native && !self.tags.is_empty() {
-            p.push(format!("{path}.tags"), "only line-protocol rules match tags");
+            p.push(
+                format!("{path}.tags"),
+                "only line-protocol rules match tags",
+            );
         }
         let captures = match &self.source {
             Some(source) => match placeholders(source) {
@@ -420,7 +428,10 @@ max_future_s = 60
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("map.toml") && err.contains("point[0]"), "{err}");
+        assert!(
+            err.contains("map.toml") && err.contains("point[0]"),
+            "{err}"
+        );
         assert!(err.contains("unknown field `units`"), "{err}");
     }
 
@@ -456,7 +467,9 @@ point = "plant/Flow"
 [limits]
 max_age_s = 0
 "#;
-        let err = PointMapSpec::from_toml_str(text, "map.toml").unwrap_err().to_string();
+        let err = PointMapSpec::from_toml_str(text, "map.toml")
+            .unwrap_err()
+            .to_string();
         for want in [
             "topic[0].filter: `#` must be a whole level and the last",
             "point[0].point: `{rack}` is not captured by `source`",
@@ -472,7 +485,10 @@ max_age_s = 0
 
     #[test]
     fn placeholders_are_parsed_and_malformed_ones_refused() {
-        assert_eq!(placeholders("Hall{hall}/R{rack}/kW").unwrap(), vec!["hall", "rack"]);
+        assert_eq!(
+            placeholders("Hall{hall}/R{rack}/kW").unwrap(),
+            vec!["hall", "rack"]
+        );
         assert!(placeholders("a{b").is_err());
         assert!(placeholders("a}b").is_err());
         assert!(placeholders("a{}b").is_err());
