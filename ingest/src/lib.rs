@@ -23,8 +23,11 @@ pub mod clock;
 pub mod decode;
 mod error;
 pub mod map;
+pub mod mqtt;
 pub mod pipeline;
+pub mod sink;
 mod reason;
+pub mod store;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
