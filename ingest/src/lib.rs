@@ -25,8 +25,8 @@ mod error;
 pub mod map;
 pub mod mqtt;
 pub mod pipeline;
-pub mod sink;
 mod reason;
+pub mod sink;
 pub mod store;
 
 pub use clock::{Clock, FixedClock, SystemClock};

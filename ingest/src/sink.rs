@@ -65,7 +65,11 @@ pub fn line_protocol(readings: &[StoredReading]) -> String {
     let mut body = String::with_capacity(readings.len() * 64);
     for r in readings {
         // Point ids hold no spaces, commas or equals signs (the grammar forbids them).
-        let _ = writeln!(body, "{MEASUREMENT},point={} value={} {}", r.point, r.value, r.ts_ms);
+        let _ = writeln!(
+            body,
+            "{MEASUREMENT},point={} value={} {}",
+            r.point, r.value, r.ts_ms
+        );
     }
     body
 }
@@ -146,8 +150,18 @@ mod tests {
     #[test]
     fn readings_become_one_line_each() {
         let body = line_protocol(&[
-            StoredReading { id: 1, point: "hall-a/rack-0007/power_kw".into(), ts_ms: 1_782_864_000_000, value: 41.5 },
-            StoredReading { id: 2, point: "grid/import_kw".into(), ts_ms: 1_782_864_000_001, value: -3.0 },
+            StoredReading {
+                id: 1,
+                point: "hall-a/rack-0007/power_kw".into(),
+                ts_ms: 1_782_864_000_000,
+                value: 41.5,
+            },
+            StoredReading {
+                id: 2,
+                point: "grid/import_kw".into(),
+                ts_ms: 1_782_864_000_001,
+                value: -3.0,
+            },
         ]);
         assert_eq!(
             body,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use models::telemetry::Reading;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::{Error, Reason, Result};
@@ -199,7 +199,9 @@ impl Store {
         let mut done = Committed::default();
         {
             let mut insert = tx
-                .prepare_cached("INSERT OR IGNORE INTO readings(point_id, ts_ms, value) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO readings(point_id, ts_ms, value) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(&err)?;
             for r in readings {
                 let point_id = match self.point_ids.get(r.point.as_str()) {
@@ -231,7 +233,9 @@ impl Store {
                 )
                 .map_err(&err)?;
             for (reason, n) in counts {
-                reject.execute(params![reason.as_str(), n as i64]).map_err(&err)?;
+                reject
+                    .execute(params![reason.as_str(), n as i64])
+                    .map_err(&err)?;
             }
             add_counter(&tx, "readings", done.inserted as i64).map_err(&err)?;
             add_counter(&tx, "duplicates", done.duplicates as i64).map_err(&err)?;
@@ -250,7 +254,9 @@ impl Store {
         let c = &self.conn;
         let counter = |name: &str| -> Result<u64> {
             let v: Option<i64> = c
-                .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0))
+                .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(&err)?;
             Ok(v.unwrap_or(0).max(0) as u64)
@@ -259,9 +265,13 @@ impl Store {
             let v: i64 = c.query_row(sql, [], |r| r.get(0)).map_err(&err)?;
             Ok(v.max(0) as u64)
         };
-        let mut rejected: BTreeMap<String, u64> =
-            Reason::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect();
-        let mut q = c.prepare("SELECT reason, count FROM rejected").map_err(&err)?;
+        let mut rejected: BTreeMap<String, u64> = Reason::ALL
+            .iter()
+            .map(|r| (r.as_str().to_owned(), 0))
+            .collect();
+        let mut q = c
+            .prepare("SELECT reason, count FROM rejected")
+            .map_err(&err)?;
         let rows = q
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
             .map_err(&err)?;
@@ -270,7 +280,9 @@ impl Store {
             rejected.insert(reason, n.max(0) as u64);
         }
         let (first, last): (Option<i64>, Option<i64>) = c
-            .query_row("SELECT MIN(ts_ms), MAX(ts_ms) FROM readings", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT MIN(ts_ms), MAX(ts_ms) FROM readings", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(&err)?;
         let mut sink_pending = BTreeMap::new();
         let mut q = c.prepare("SELECT sink FROM sink_cursor").map_err(&err)?;
@@ -399,7 +411,10 @@ impl Store {
         )
         .map_err(&err)?;
         let folded = tx
-            .execute("DELETE FROM readings WHERE id < ?1 AND ts_ms < ?2", params![limit_id, cutoff_ms])
+            .execute(
+                "DELETE FROM readings WHERE id < ?1 AND ts_ms < ?2",
+                params![limit_id, cutoff_ms],
+            )
             .map_err(&err)? as i64;
         add_counter(&tx, "readings", -folded).map_err(&err)?;
         add_counter(&tx, "downsampled_readings", folded).map_err(&err)?;
@@ -417,7 +432,10 @@ impl Store {
     /// Registers a sink (its cursor starts before every stored reading) if it is new.
     pub fn register_sink(&self, sink: &str) -> Result<()> {
         self.conn
-            .execute("INSERT OR IGNORE INTO sink_cursor(sink, last_id) VALUES (?1, 0)", [sink])
+            .execute(
+                "INSERT OR IGNORE INTO sink_cursor(sink, last_id) VALUES (?1, 0)",
+                [sink],
+            )
             .map(|_| ())
             .map_err(self.err())
     }
@@ -479,7 +497,9 @@ fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
 
 fn point_id(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<i64> {
     tx.execute("INSERT OR IGNORE INTO points(name) VALUES (?1)", [name])?;
-    tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| r.get(0))
+    tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
 }
 
 fn add_counter(tx: &rusqlite::Transaction<'_>, name: &str, delta: i64) -> rusqlite::Result<()> {
@@ -515,10 +535,27 @@ mod tests {
     #[test]
     fn duplicates_are_dropped_on_point_and_timestamp() {
         let (_dir, mut store) = temp_store();
-        let a = [reading("a/power_kw", 10, 1.0), reading("b/power_kw", 10, 2.0), reading("a/power_kw", 10, 9.0)];
-        let done = store.commit(&a, [Reason::Malformed, Reason::Malformed, Reason::Oversized]).unwrap();
+        let a = [
+            reading("a/power_kw", 10, 1.0),
+            reading("b/power_kw", 10, 2.0),
+            reading("a/power_kw", 10, 9.0),
+        ];
+        let done = store
+            .commit(
+                &a,
+                [Reason::Malformed, Reason::Malformed, Reason::Oversized],
+            )
+            .unwrap();
         assert_eq!((done.inserted, done.duplicates, done.rejected), (2, 1, 3));
-        let done = store.commit(&[reading("a/power_kw", 10, 1.0), reading("a/power_kw", 11, 1.5)], []).unwrap();
+        let done = store
+            .commit(
+                &[
+                    reading("a/power_kw", 10, 1.0),
+                    reading("a/power_kw", 11, 1.5),
+                ],
+                [],
+            )
+            .unwrap();
         assert_eq!((done.inserted, done.duplicates), (1, 1));
         let stats = store.stats().unwrap();
         assert_eq!((stats.readings, stats.points, stats.duplicates), (3, 2, 2));
@@ -533,12 +570,21 @@ mod tests {
     #[test]
     fn history_honours_the_time_window() {
         let (_dir, mut store) = temp_store();
-        let rows: Vec<_> = (0..10).map(|i| reading("x/flow_kg_per_s", i * 60, i as f64)).collect();
+        let rows: Vec<_> = (0..10)
+            .map(|i| reading("x/flow_kg_per_s", i * 60, i as f64))
+            .collect();
         store.commit(&rows, []).unwrap();
         let h = store
-            .history("x/flow_kg_per_s", Some(Utc.timestamp_opt(120, 0).unwrap()), Some(Utc.timestamp_opt(300, 0).unwrap()))
+            .history(
+                "x/flow_kg_per_s",
+                Some(Utc.timestamp_opt(120, 0).unwrap()),
+                Some(Utc.timestamp_opt(300, 0).unwrap()),
+            )
             .unwrap();
-        assert_eq!(h.iter().map(|r| r.value).collect::<Vec<_>>(), [2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(
+            h.iter().map(|r| r.value).collect::<Vec<_>>(),
+            [2.0, 3.0, 4.0, 5.0]
+        );
         assert!(store.has_point("x/flow_kg_per_s").unwrap());
         assert!(!store.has_point("y/flow_kg_per_s").unwrap());
     }
@@ -547,9 +593,15 @@ mod tests {
     fn old_readings_are_folded_into_buckets_that_keep_mean_min_max() {
         let (_dir, mut store) = temp_store();
         // 20 readings a minute apart: 0..600 s fall into bucket 0 and 600..1200 s into 600.
-        let rows: Vec<_> = (0..20).map(|i| reading("x/power_kw", i * 60, i as f64)).collect();
+        let rows: Vec<_> = (0..20)
+            .map(|i| reading("x/power_kw", i * 60, i as f64))
+            .collect();
         store.commit(&rows, []).unwrap();
-        let retention = Retention { raw_max_age_s: 3600, bucket_s: 600, downsampled_max_age_s: 86_400 };
+        let retention = Retention {
+            raw_max_age_s: 3600,
+            bucket_s: 600,
+            downsampled_max_age_s: 86_400,
+        };
         let now = Utc.timestamp_opt(3600 + 900, 0).unwrap(); // cutoff at 900 s
         let done = store.maintain(now, &retention).unwrap();
         assert_eq!(done.downsampled, 15); // 0..840 s
@@ -565,9 +617,14 @@ mod tests {
         assert_eq!(h.len(), 2);
         assert_eq!((h[1].count, h[1].value), (10, 14.5));
         let stats = store.stats().unwrap();
-        assert_eq!((stats.readings, stats.downsampled_readings, stats.buckets), (0, 20, 2));
+        assert_eq!(
+            (stats.readings, stats.downsampled_readings, stats.buckets),
+            (0, 20, 2)
+        );
         // And buckets expire.
-        let done = store.maintain(Utc.timestamp_opt(200_000, 0).unwrap(), &retention).unwrap();
+        let done = store
+            .maintain(Utc.timestamp_opt(200_000, 0).unwrap(), &retention)
+            .unwrap();
         assert_eq!(done.expired_buckets, 2);
     }
 
@@ -581,8 +638,14 @@ mod tests {
         assert_eq!(batch.len(), 4);
         store.advance_cursor("influx", batch[3].id).unwrap();
         assert_eq!(store.pending("influx").unwrap(), 6);
-        let retention = Retention { raw_max_age_s: 1, bucket_s: 60, downsampled_max_age_s: 86_400 };
-        let done = store.maintain(Utc.timestamp_opt(10_000, 0).unwrap(), &retention).unwrap();
+        let retention = Retention {
+            raw_max_age_s: 1,
+            bucket_s: 60,
+            downsampled_max_age_s: 86_400,
+        };
+        let done = store
+            .maintain(Utc.timestamp_opt(10_000, 0).unwrap(), &retention)
+            .unwrap();
         assert_eq!(done.downsampled, 4);
         assert_eq!(store.after_cursor("influx", 100).unwrap().len(), 6);
         assert_eq!(store.stats().unwrap().sink_pending["influx"], 6);
@@ -594,10 +657,17 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             let mut store = Store::open(&path, Durability::Full).unwrap();
-            store.commit(&[reading("a/power_kw", 1, 1.0)], [Reason::NotFinite]).unwrap();
+            store
+                .commit(&[reading("a/power_kw", 1, 1.0)], [Reason::NotFinite])
+                .unwrap();
         }
         let mut store = Store::open(&path, Durability::Full).unwrap();
-        let done = store.commit(&[reading("a/power_kw", 1, 1.0), reading("a/power_kw", 2, 1.0)], []).unwrap();
+        let done = store
+            .commit(
+                &[reading("a/power_kw", 1, 1.0), reading("a/power_kw", 2, 1.0)],
+                [],
+            )
+            .unwrap();
         assert_eq!((done.inserted, done.duplicates), (1, 1));
         assert_eq!(store.stats().unwrap().rejected["not_finite"], 1);
         assert!(Store::open_existing(&dir.path().join("missing.db")).is_err());

@@ -1,3 +1,6 @@
 //! One module per subcommand: its arguments and its `run`.
 
 pub mod check;
+pub mod history;
+pub mod ingest;
+pub mod store;

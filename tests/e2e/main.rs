@@ -1,3 +1,4 @@
 //! End-to-end tests of the `campustwin` binary, one test binary with a module per area.
 
+mod ingest;
 mod support;

@@ -16,7 +16,9 @@ pub const EMBEDDED_MAX_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
 pub fn start_embedded(addr: SocketAddr) -> Result<()> {
     // rumqttd reports a taken port only in its log: find out first.
     drop(TcpListener::bind(addr).map_err(|source| Error::Io {
-        what: format!("starting the embedded MQTT broker on {addr} (is another broker running? pass --broker)"),
+        what: format!(
+            "starting the embedded MQTT broker on {addr} (is another broker running? pass --broker)"
+        ),
         source,
     })?);
     let config = serde_json::json!({

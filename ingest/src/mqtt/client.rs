@@ -48,6 +48,8 @@ pub enum Event {
     Sent(u16),
     /// The broker acknowledged our publish with this packet id.
     Acked(u16),
+    /// The broker granted a subscription.
+    Subscribed,
     /// Anything else.
     Other,
 }
@@ -101,7 +103,10 @@ impl Client {
     /// Subscribes at QoS 1.
     pub async fn subscribe(&self, filter: &str) -> Result<()> {
         match self {
-            Client::V4(c) => c.subscribe(filter, QoS::AtLeastOnce).await.map_err(mqtt_err),
+            Client::V4(c) => c
+                .subscribe(filter, QoS::AtLeastOnce)
+                .await
+                .map_err(mqtt_err),
             Client::V5(c) => c
                 .subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
                 .await
@@ -117,7 +122,12 @@ impl Client {
                 .await
                 .map_err(mqtt_err),
             Client::V5(c) => c
-                .publish(topic, rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, payload)
+                .publish(
+                    topic,
+                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                    false,
+                    payload,
+                )
                 .await
                 .map_err(mqtt_err),
         }
@@ -154,8 +164,8 @@ impl Client {
 impl EventLoop {
     /// The next event; an error is a lost or refused connection (poll again to reconnect).
     pub async fn poll(&mut self) -> Result<Event, String> {
-        use rumqttc::{Event as E4, Packet as P4};
         use rumqttc::v5::Event as E5;
+        use rumqttc::{Event as E4, Packet as P4};
         match self {
             EventLoop::V4(e) => match e.poll().await.map_err(|e| e.to_string())? {
                 E4::Incoming(P4::ConnAck(c)) => Ok(Event::Connected {
@@ -163,6 +173,7 @@ impl EventLoop {
                 }),
                 E4::Incoming(P4::Publish(p)) => Ok(Event::Message(Message::V4(p))),
                 E4::Incoming(P4::PubAck(a)) => Ok(Event::Acked(a.pkid)),
+                E4::Incoming(P4::SubAck(_)) => Ok(Event::Subscribed),
                 E4::Outgoing(Outgoing::Publish(pkid)) => Ok(Event::Sent(pkid)),
                 _ => Ok(Event::Other),
             },
@@ -172,6 +183,7 @@ impl EventLoop {
                 }),
                 E5::Incoming(p5::Packet::Publish(p)) => Ok(Event::Message(Message::V5(p))),
                 E5::Incoming(p5::Packet::PubAck(a)) => Ok(Event::Acked(a.pkid)),
+                E5::Incoming(p5::Packet::SubAck(_)) => Ok(Event::Subscribed),
                 E5::Outgoing(Outgoing::Publish(pkid)) => Ok(Event::Sent(pkid)),
                 _ => Ok(Event::Other),
             },

@@ -8,8 +8,8 @@
 //! takes everything queued while it was committing, so commits are few at high rates and
 //! immediate at low ones.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use models::telemetry::Reading;
@@ -18,7 +18,7 @@ use tracing::{debug, error, info, warn};
 
 use super::client::{self, Client, Event, Message};
 use super::options::BrokerOptions;
-use crate::pipeline::{deadletter_topic, DeadLetter};
+use crate::pipeline::{DeadLetter, deadletter_topic};
 use crate::store::{Retention, Store};
 use crate::{Clock, Error, Pipeline, Reason, Result};
 
@@ -132,7 +132,11 @@ pub async fn run(
         let config = config.clone();
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || writer_loop(store, work_rx, client, handle, accepted, stats, clock, &config))
+            .spawn(move || {
+                writer_loop(
+                    store, work_rx, client, handle, accepted, stats, clock, &config,
+                )
+            })
             .map_err(|source| Error::Io {
                 what: "starting the store writer".into(),
                 source,
@@ -202,6 +206,7 @@ pub async fn run(
                         work_tx = None;
                     }
                 }
+                Ok(Event::Subscribed) => info!("Subscribed."),
                 Ok(_) => {}
                 Err(e) => {
                     warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "Broker connection lost; reconnecting.");
@@ -236,9 +241,15 @@ impl LogWindow {
 
     fn rejection(&mut self, topic: &str, reason: Reason, detail: &str) {
         let now = Instant::now();
-        if self.start.is_none_or(|s| now.duration_since(s) > Duration::from_secs(10)) {
+        if self
+            .start
+            .is_none_or(|s| now.duration_since(s) > Duration::from_secs(10))
+        {
             if self.suppressed > 0 {
-                warn!(suppressed = self.suppressed, "More rejections in the last window (counted in the store).");
+                warn!(
+                    suppressed = self.suppressed,
+                    "More rejections in the last window (counted in the store)."
+                );
             }
             *self = Self {
                 start: Some(now),
@@ -271,7 +282,11 @@ fn writer_loop(
             if last.elapsed() >= config.maintain_every {
                 *last = Instant::now();
                 match store.maintain(clock.now(), retention) {
-                    Ok(m) => info!(downsampled = m.downsampled, expired_buckets = m.expired_buckets, "Retention pass."),
+                    Ok(m) => info!(
+                        downsampled = m.downsampled,
+                        expired_buckets = m.expired_buckets,
+                        "Retention pass."
+                    ),
                     Err(e) => warn!(error = %e, "Retention pass failed."),
                 }
             }
@@ -312,9 +327,15 @@ fn writer_loop(
             }
         };
         stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats.readings.fetch_add(committed.inserted, Ordering::Relaxed);
-        stats.duplicates.fetch_add(committed.duplicates, Ordering::Relaxed);
-        stats.rejected.fetch_add(committed.rejected, Ordering::Relaxed);
+        stats
+            .readings
+            .fetch_add(committed.inserted, Ordering::Relaxed);
+        stats
+            .duplicates
+            .fetch_add(committed.duplicates, Ordering::Relaxed);
+        stats
+            .rejected
+            .fetch_add(committed.rejected, Ordering::Relaxed);
         for w in &batch {
             if !client.try_ack(&w.message) {
                 // The request channel is full: wait for room.

@@ -56,11 +56,17 @@ impl BrokerOptions {
     /// `ssl://` for TLS, default port 8883; else 1883).
     pub fn from_url(url: &str, client_id: &str) -> Result<Self> {
         let bad = |why: &str| Error::Config(format!("broker URL `{url}`: {why}"));
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected mqtt://host[:port]"))?;
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("expected mqtt://host[:port]"))?;
         let tls = match scheme {
             "mqtt" | "tcp" => false,
             "mqtts" | "ssl" => true,
-            other => return Err(bad(&format!("unknown scheme `{other}` (mqtt, tcp, mqtts, ssl)"))),
+            other => {
+                return Err(bad(&format!(
+                    "unknown scheme `{other}` (mqtt, tcp, mqtts, ssl)"
+                )));
+            }
         };
         let rest = rest.trim_end_matches('/');
         let (auth, hostport) = match rest.rsplit_once('@') {
@@ -76,8 +82,13 @@ impl BrokerOptions {
         };
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                let port = p.parse::<u16>().map_err(|_| bad(&format!("port `{p}` is not a number 0-65535")))?;
-                (h.trim_start_matches('[').trim_end_matches(']').to_owned(), port)
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| bad(&format!("port `{p}` is not a number 0-65535")))?;
+                (
+                    h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                    port,
+                )
             }
             _ => (hostport.to_owned(), if tls { 8883 } else { 1883 }),
         };
@@ -111,7 +122,10 @@ impl BrokerOptions {
                     what: format!("reading CA file {}", path.display()),
                     source,
                 })?;
-                rumqttc::TlsConfiguration::SimpleNative { ca, client_auth: None }
+                rumqttc::TlsConfiguration::SimpleNative {
+                    ca,
+                    client_auth: None,
+                }
             }
             None => rumqttc::TlsConfiguration::Native,
         };
@@ -162,10 +176,19 @@ mod tests {
     #[test]
     fn urls_give_host_port_tls_and_credentials() {
         let o = BrokerOptions::from_url("mqtt://127.0.0.1:18830", "c").unwrap();
-        assert_eq!((o.host.as_str(), o.port, o.tls), ("127.0.0.1", 18830, false));
+        assert_eq!(
+            (o.host.as_str(), o.port, o.tls),
+            ("127.0.0.1", 18830, false)
+        );
         let o = BrokerOptions::from_url("mqtts://ingest:s3cret@broker.example", "c").unwrap();
-        assert_eq!((o.host.as_str(), o.port, o.tls), ("broker.example", 8883, true));
-        assert_eq!((o.username.as_deref(), o.password.as_deref()), (Some("ingest"), Some("s3cret")));
+        assert_eq!(
+            (o.host.as_str(), o.port, o.tls),
+            ("broker.example", 8883, true)
+        );
+        assert_eq!(
+            (o.username.as_deref(), o.password.as_deref()),
+            (Some("ingest"), Some("s3cret"))
+        );
         let o = BrokerOptions::from_url("tcp://[::1]:1884/", "c").unwrap();
         assert_eq!((o.host.as_str(), o.port), ("::1", 1884));
     }

@@ -107,7 +107,8 @@ impl Publisher {
                         let _ = connected_tx.send(true);
                     }
                     Ok(Event::Sent(pkid)) => {
-                        if let std::collections::hash_map::Entry::Vacant(e) = in_flight.entry(pkid) {
+                        if let std::collections::hash_map::Entry::Vacant(e) = in_flight.entry(pkid)
+                        {
                             // invariant: every publish pushed its size before it was sent.
                             let size = task_shared
                                 .queued_sizes
@@ -119,7 +120,9 @@ impl Publisher {
                     }
                     Ok(Event::Acked(pkid)) => {
                         if let Some(size) = in_flight.remove(&pkid) {
-                            task_shared.acked_readings.fetch_add(size, Ordering::Relaxed);
+                            task_shared
+                                .acked_readings
+                                .fetch_add(size, Ordering::Relaxed);
                             task_shared.acked_messages.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -183,6 +186,18 @@ impl Publisher {
         Ok(())
     }
 
+    /// Publishes a raw payload (counted as a message of no readings): for fault injection
+    /// and tests of validation.
+    pub async fn send_raw(&mut self, topic: &str, payload: Vec<u8>) -> Result<()> {
+        self.started.get_or_insert_with(Instant::now);
+        if let Ok(mut q) = self.shared.queued_sizes.lock() {
+            q.push_back(0);
+        }
+        self.client.publish(topic, payload).await?;
+        self.messages += 1;
+        Ok(())
+    }
+
     /// Readings acknowledged so far.
     pub fn published(&self) -> u64 {
         self.shared.acked_readings.load(Ordering::Relaxed)
@@ -192,7 +207,9 @@ impl Publisher {
     /// reports.
     pub async fn finish(mut self, timeout: Duration) -> Result<PublishReport> {
         let deadline = Instant::now() + timeout;
-        while self.shared.acked_messages.load(Ordering::Relaxed) < self.messages && Instant::now() < deadline {
+        while self.shared.acked_messages.load(Ordering::Relaxed) < self.messages
+            && Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let elapsed_s = self.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
@@ -206,7 +223,11 @@ impl Publisher {
             published,
             messages: self.shared.acked_messages.load(Ordering::Relaxed),
             queued: self.queued,
-            rate_per_s: if elapsed_s > 0.0 { published as f64 / elapsed_s } else { 0.0 },
+            rate_per_s: if elapsed_s > 0.0 {
+                published as f64 / elapsed_s
+            } else {
+                0.0
+            },
             elapsed_s,
         })
     }
@@ -260,7 +281,10 @@ mod tests {
         let pipeline = crate::Pipeline::default();
         let (topic, payload) = encode("dfw1", Framing::Single, &readings[..1]);
         assert_eq!(topic, "campustwin/dfw1/hall-a/rack-0000/power_kw");
-        assert_eq!(pipeline.process(&topic, &payload, now).readings, readings[..1]);
+        assert_eq!(
+            pipeline.process(&topic, &payload, now).readings,
+            readings[..1]
+        );
         let (topic, payload) = encode("dfw1", Framing::Batch(10), &readings);
         assert_eq!(topic, "campustwin/dfw1/batch");
         assert_eq!(pipeline.process(&topic, &payload, now).readings, readings);
