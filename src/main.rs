@@ -22,7 +22,7 @@ enum Command {
     /// Validate a campus file and list every problem with its path.
     Check(cmd::check::Args),
     /// Take live readings from an MQTT broker into the store (and InfluxDB).
-    Ingest(cmd::ingest::Args),
+    Ingest(Box<cmd::ingest::Args>),
     /// Inspect an ingest store.
     Store(cmd::store::Args),
     /// Print one point's readings from an ingest store.
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
-        Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Ingest(args) => cmd::ingest::run(*args),
         Command::Store(args) => cmd::store::run(args),
         Command::History(args) => cmd::history::run(args),
     };

@@ -385,6 +385,7 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::decode::line_protocol;

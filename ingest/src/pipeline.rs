@@ -277,6 +277,7 @@ fn validate(m: Mapped, ts_ms: i64, check: &Check) -> Result<Reading, MapError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use models::telemetry::PointMapSpec;

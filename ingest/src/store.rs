@@ -514,6 +514,7 @@ fn add_counter(tx: &rusqlite::Transaction<'_>, name: &str, delta: i64) -> rusqli
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use models::telemetry::PointId;

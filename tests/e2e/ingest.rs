@@ -1,6 +1,7 @@
 //! `campustwin ingest` against real servers: Mosquitto, VictoriaMetrics (InfluxDB v2
 //! write API), and the embedded broker. Fault tests check that every reading published at
 //! QoS 1 ends up in the store exactly once.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

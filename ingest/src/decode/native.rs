@@ -221,6 +221,7 @@ impl<'de> Deserialize<'de> for Number {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

@@ -35,6 +35,8 @@ impl Message {
 }
 
 /// What the event loop reports.
+// Messages are the common case: boxing them would allocate for every one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event {
     /// Connected (again).
@@ -64,6 +66,8 @@ pub enum Client {
 }
 
 /// The event-loop half: owns the socket, reconnects when polled after an error.
+// One per connection, never moved in a hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum EventLoop {
     /// MQTT 3.1.1.
     V4(rumqttc::EventLoop),

@@ -263,6 +263,7 @@ pub fn encode(site: &str, framing: Framing, readings: &[Reading]) -> (String, Ve
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};

@@ -182,6 +182,7 @@ impl std::str::FromStr for PointId {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

@@ -324,7 +324,7 @@ impl Unit {
 
     /// Value in this unit → value in the dimension's base (K, kW, kWh, L/min, kg/s, kPa,
     /// fraction, m/s, W/m²).
-    fn to_base(self, v: f64) -> f64 {
+    fn unit_to_base(self, v: f64) -> f64 {
         match self {
             Unit::DegC => v + 273.15,
             Unit::DegF => (v - 32.0) * 5.0 / 9.0 + 273.15,
@@ -346,7 +346,7 @@ impl Unit {
     }
 
     /// Value in the dimension's base → value in this unit.
-    fn from_base(self, v: f64) -> f64 {
+    fn base_to_unit(self, v: f64) -> f64 {
         match self {
             Unit::DegC => v - 273.15,
             Unit::DegF => (v - 273.15) * 9.0 / 5.0 + 32.0,
@@ -401,14 +401,14 @@ impl Unit {
         density_kg_per_m3: Option<f64>,
     ) -> Result<f64, UnitError> {
         self.check_convertible(to, density_kg_per_m3)?;
-        let base = self.to_base(value);
+        let base = self.unit_to_base(value);
         let base = match (self.dimension(), to.dimension(), density_kg_per_m3) {
             // L/min → kg/s: litres are 1e-3 m³, a minute is 60 s.
             (Dimension::VolumeFlow, Dimension::MassFlow, Some(d)) => base * 1e-3 * d / 60.0,
             (Dimension::MassFlow, Dimension::VolumeFlow, Some(d)) => base / d / 1e-3 * 60.0,
             _ => base,
         };
-        Ok(to.from_base(base))
+        Ok(to.base_to_unit(base))
     }
 }
 
@@ -441,6 +441,7 @@ impl FromStr for Unit {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -511,7 +512,7 @@ mod tests {
     fn every_unit_round_trips_through_its_base_and_its_name() {
         for unit in Unit::ALL {
             let v = 12.5;
-            assert!(close(unit.from_base(unit.to_base(v)), v), "{unit}");
+            assert!(close(unit.base_to_unit(unit.unit_to_base(v)), v), "{unit}");
             assert_eq!(unit.name().parse::<Unit>().unwrap(), unit);
             let json = serde_json::to_string(&unit).unwrap();
             assert_eq!(json, format!("\"{}\"", unit.name()));
