@@ -16,7 +16,7 @@ use models::telemetry::Reading;
 use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, error, info, warn};
 
-use super::client::{self, Client, Event, Message};
+use super::client::{self, Event, Message};
 use super::options::BrokerOptions;
 use crate::pipeline::{DeadLetter, deadletter_topic};
 use crate::store::{Retention, Store};
@@ -124,19 +124,28 @@ pub async fn run(
         }
     });
 
+    // Acknowledgements go through a task of their own: the writer never waits for room
+    // in the client's request channel (which only the event loop drains, and the event
+    // loop may itself be waiting for room in the writer's queue).
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Vec<Message>>();
+    let ack_client = client.clone();
+    tokio::spawn(async move {
+        while let Some(messages) = ack_rx.recv().await {
+            for m in &messages {
+                if !ack_client.try_ack(m) && ack_client.ack(m).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+
     let writer = {
-        let client = client.clone();
-        let handle = tokio::runtime::Handle::current();
         let stats = stats.clone();
         let clock = clock.clone();
         let config = config.clone();
         std::thread::Builder::new()
             .name("ingest-writer".into())
-            .spawn(move || {
-                writer_loop(
-                    store, work_rx, client, handle, accepted, stats, clock, &config,
-                )
-            })
+            .spawn(move || writer_loop(store, work_rx, ack_tx, accepted, stats, clock, &config))
             .map_err(|source| Error::Io {
                 what: "starting the store writer".into(),
                 source,
@@ -269,8 +278,7 @@ impl LogWindow {
 fn writer_loop(
     mut store: Store,
     rx: flume::Receiver<Work>,
-    client: Client,
-    handle: tokio::runtime::Handle,
+    acks: mpsc::UnboundedSender<Vec<Message>>,
     accepted: Option<ReadingsTx>,
     stats: Arc<IntakeStats>,
     clock: Arc<dyn Clock>,
@@ -336,19 +344,19 @@ fn writer_loop(
         stats
             .rejected
             .fetch_add(committed.rejected, Ordering::Relaxed);
-        for w in &batch {
-            if !client.try_ack(&w.message) {
-                // The request channel is full: wait for room.
-                let _ = handle.block_on(client.ack(&w.message));
+        let mut messages = Vec::with_capacity(batch.len());
+        let mut readings = Vec::new();
+        let listening = accepted.as_ref().is_some_and(|tx| tx.receiver_count() > 0);
+        for w in batch {
+            messages.push(w.message);
+            if listening {
+                readings.extend(w.readings);
             }
         }
-        if let Some(tx) = &accepted {
-            if tx.receiver_count() > 0 {
-                let readings: Vec<Reading> = batch.into_iter().flat_map(|w| w.readings).collect();
-                if !readings.is_empty() {
-                    let _ = tx.send(Arc::new(readings));
-                }
-            }
+        // Committed: now the broker may forget these messages.
+        let _ = acks.send(messages);
+        if let (Some(tx), false) = (&accepted, readings.is_empty()) {
+            let _ = tx.send(Arc::new(readings));
         }
         maintain(&mut store, &mut last_maintain);
     }
