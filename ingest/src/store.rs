@@ -198,11 +198,9 @@ impl Store {
         let tx = self.conn.transaction().map_err(&err)?;
         let mut done = Committed::default();
         {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO readings(point_id, ts_ms, value) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(&err)?;
+            // Resolve point ids, then insert in key order (the unique index is walked
+            // once, page by page) with multi-row statements (less statement overhead).
+            let mut rows: Vec<(i64, i64, f64)> = Vec::new();
             for r in readings {
                 let point_id = match self.point_ids.get(r.point.as_str()) {
                     Some(&id) => id,
@@ -212,14 +210,28 @@ impl Store {
                         id
                     }
                 };
-                let n = insert
-                    .execute(params![point_id, r.ts.timestamp_millis(), r.value])
-                    .map_err(&err)?;
-                if n == 1 {
-                    done.inserted += 1;
-                } else {
-                    done.duplicates += 1;
+                rows.push((point_id, r.ts.timestamp_millis(), r.value));
+            }
+            // Stable: of two readings with one (point, ts), the first to arrive stays.
+            rows.sort_by_key(|&(p, t, _)| (p, t));
+            let mut chunks = rows.chunks_exact(INSERT_ROWS);
+            if chunks.len() > 0 {
+                let mut insert = tx.prepare_cached(&insert_sql(INSERT_ROWS)).map_err(&err)?;
+                for chunk in chunks.by_ref() {
+                    let params: Vec<&dyn rusqlite::ToSql> = chunk
+                        .iter()
+                        .flat_map(|(p, t, v)| [p as &dyn rusqlite::ToSql, t, v])
+                        .collect();
+                    let n = insert.execute(params.as_slice()).map_err(&err)? as u64;
+                    done.inserted += n;
+                    done.duplicates += INSERT_ROWS as u64 - n;
                 }
+            }
+            let mut insert = tx.prepare_cached(&insert_sql(1)).map_err(&err)?;
+            for (p, t, v) in chunks.remainder() {
+                let n = insert.execute(params![p, t, v]).map_err(&err)? as u64;
+                done.inserted += n;
+                done.duplicates += 1 - n;
             }
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
             for reason in rejected {
@@ -488,6 +500,14 @@ impl Store {
     }
 }
 
+/// Rows per multi-row insert statement.
+const INSERT_ROWS: usize = 64;
+
+fn insert_sql(rows: usize) -> String {
+    let values = vec!["(?, ?, ?)"; rows].join(", ");
+    format!("INSERT OR IGNORE INTO readings(point_id, ts_ms, value) VALUES {values}")
+}
+
 fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |source| Error::Store {
         path: path.display().to_string(),
@@ -566,6 +586,29 @@ mod tests {
         let h = store.history("a/power_kw", None, None).unwrap();
         assert_eq!(h.iter().map(|r| r.value).collect::<Vec<_>>(), [1.0, 1.5]);
         assert_eq!(stats.first_ts, Some(Utc.timestamp_opt(10, 0).unwrap()));
+    }
+
+    #[test]
+    fn large_batches_with_duplicates_inside_and_across_commits_are_counted() {
+        let (_dir, mut store) = temp_store();
+        // 300 readings of which the last 100 repeat the first 100 (multi-row path).
+        let mut rows: Vec<_> = (0..200)
+            .map(|i| reading(&format!("r{}/power_kw", i % 7), i, 1.0))
+            .collect();
+        rows.extend((0..100).map(|i| reading(&format!("r{}/power_kw", i % 7), i, 2.0)));
+        let done = store.commit(&rows, []).unwrap();
+        assert_eq!((done.inserted, done.duplicates), (200, 100));
+        let done = store.commit(&rows[..150], []).unwrap();
+        assert_eq!((done.inserted, done.duplicates), (0, 150));
+        assert_eq!(store.stats().unwrap().readings, 200);
+        // The first value of a (point, ts) stays.
+        assert!(
+            store
+                .history("r0/power_kw", None, None)
+                .unwrap()
+                .iter()
+                .all(|r| r.value == 1.0)
+        );
     }
 
     #[test]
