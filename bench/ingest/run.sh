@@ -143,12 +143,12 @@ if [ "$SOAK_MIN" -gt 0 ]; then
     | mosquitto_pub -p "$MQ_PORT" -q 1 -M 1000 -t campustwin/bench/batch -l &
   GEN=$!; PIDS+=("$GEN")
   echo "soak: $SOAK_RATE readings/s for $SOAK_MIN min; every 30 s: elapsed_s, ingest RSS kB, readings stored, store rate/s" >&2
-  last=0 start=$(date +%s)
+  last=0 start=$(date +%s) t_last=$start
   while [ $(( $(date +%s) - start )) -lt $((SOAK_MIN * 60)) ]; do
     sleep 30
-    n=$(stored "$d/store.db")
-    echo "soak $(( $(date +%s) - start )) s: rss_kb=$(rss_kb "$IN_PID") stored=$n rate_per_s=$(( (n - last) / 30 ))"
-    last=$n
+    n=$(stored "$d/store.db"); t=$(date +%s)
+    echo "soak $(( t - start )) s: rss_kb=$(rss_kb "$IN_PID") stored=$n rate_per_s=$(( (n - last) / (t - t_last) )) mean_rate_per_s=$(( n / (t - start) ))"
+    last=$n t_last=$t
   done
   kill "$GEN" 2>/dev/null || true
   echo "soak peak RSS kB: $(hwm_kb "$IN_PID")"

@@ -87,9 +87,10 @@ pub struct Stats {
     pub downsampled_readings: u64,
     /// Downsampled buckets stored.
     pub buckets: u64,
-    /// Oldest raw reading's timestamp.
+    /// No stored raw reading is older (the oldest committed, raised to the retention
+    /// cutoff by retention passes).
     pub first_ts: Option<DateTime<Utc>>,
-    /// Newest raw reading's timestamp.
+    /// Newest raw reading's timestamp committed.
     pub last_ts: Option<DateTime<Utc>>,
     /// Readings not yet forwarded, per sink.
     pub sink_pending: BTreeMap<String, u64>,
@@ -212,6 +213,8 @@ impl Store {
                 };
                 rows.push((point_id, r.ts.timestamp_millis(), r.value));
             }
+            let first = rows.iter().map(|r| r.1).min();
+            let last = rows.iter().map(|r| r.1).max();
             // Stable: of two readings with one (point, ts), the first to arrive stays.
             rows.sort_by_key(|&(p, t, _)| (p, t));
             let mut chunks = rows.chunks_exact(INSERT_ROWS);
@@ -251,6 +254,10 @@ impl Store {
             }
             add_counter(&tx, "readings", done.inserted as i64).map_err(&err)?;
             add_counter(&tx, "duplicates", done.duplicates as i64).map_err(&err)?;
+            if let (Some(first), Some(last)) = (first, last) {
+                set_bound(&tx, "first_ts_ms", first, "MIN").map_err(&err)?;
+                set_bound(&tx, "last_ts_ms", last, "MAX").map_err(&err)?;
+            }
         }
         if let Err(e) = tx.commit() {
             // The point ids of a rolled-back transaction may not exist.
@@ -430,6 +437,9 @@ impl Store {
             .map_err(&err)? as i64;
         add_counter(&tx, "readings", -folded).map_err(&err)?;
         add_counter(&tx, "downsampled_readings", folded).map_err(&err)?;
+        if folded > 0 {
+            set_bound(&tx, "first_ts_ms", cutoff_ms, "MAX").map_err(&err)?;
+        }
         let expire_ms = now.timestamp_millis() - retention.downsampled_max_age_s * 1000;
         let expired = tx
             .execute("DELETE FROM downsampled WHERE bucket_ms < ?1", [expire_ms])
@@ -520,6 +530,23 @@ fn point_id(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<i64>
     tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| {
         r.get(0)
     })
+}
+
+/// Moves a bound counter to `MIN`/`MAX` of itself and `value`.
+fn set_bound(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    value: i64,
+    keep: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO counters(name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = {keep}(value, excluded.value)"
+        ),
+        params![name, value],
+    )?;
+    Ok(())
 }
 
 fn add_counter(tx: &rusqlite::Transaction<'_>, name: &str, delta: i64) -> rusqlite::Result<()> {

@@ -129,7 +129,7 @@ pub async fn run(
     // loop may itself be waiting for room in the writer's queue).
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Vec<Message>>();
     let ack_client = client.clone();
-    tokio::spawn(async move {
+    let ack_task = tokio::spawn(async move {
         while let Some(messages) = ack_rx.recv().await {
             for m in &messages {
                 if !ack_client.try_ack(m) && ack_client.ack(m).await.is_err() {
@@ -225,7 +225,17 @@ pub async fn run(
             }
         }
     }
-    // Give the event loop a moment to send the last acknowledgements, then leave.
+    // Hand the last acknowledgements to the client (the writer has ended, so the ack
+    // task ends once it has queued them all), then let the event loop send them and leave.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    tokio::pin!(ack_task);
+    loop {
+        tokio::select! {
+            _ = &mut ack_task => break,
+            _ = tokio::time::sleep_until(deadline.into()) => break,
+            event = events.poll() => if event.is_err() { break },
+        }
+    }
     let _ = client.disconnect().await;
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
