@@ -204,24 +204,31 @@ fn publish(
     })
 }
 
-#[test]
-fn mosquitto_stopped_mid_stream_and_restarted_loses_nothing() {
-    let dir = TempDir::new("ingest-broker-restart");
-    let mut broker = Mosquitto::start();
+/// A temp dir, a Mosquitto, and `campustwin ingest` subscribed to it with its store in
+/// the dir (`extra` flags added).
+fn with_broker(label: &str, extra: &[&str]) -> (TempDir, Mosquitto, PathBuf, Ingest) {
+    let dir = TempDir::new(label);
+    let broker = Mosquitto::start();
     let store = dir.path().join("store.db");
     let url = broker.url();
-    let ingest = Ingest::start(
-        dir.path(),
-        "ingest",
-        &[
-            "--broker",
-            &url,
-            "--store",
-            store.to_str().unwrap(),
-            "--client-id",
-            "ingest-restart",
-        ],
-    );
+    let client_id = format!("ingest-{label}");
+    let mut args = vec![
+        "--broker",
+        &url,
+        "--store",
+        store.to_str().unwrap(),
+        "--client-id",
+        &client_id,
+    ];
+    args.extend_from_slice(extra);
+    let ingest = Ingest::start(dir.path(), "ingest", &args);
+    (dir, broker, store, ingest)
+}
+
+#[test]
+fn mosquitto_stopped_mid_stream_and_restarted_loses_nothing() {
+    let (_dir, mut broker, store, ingest) = with_broker("broker-restart", &[]);
+    let url = broker.url();
     let all = readings(4000, 0);
     let published = publish(&url, "pub-restart", &all, 10, 2000.0, 150, || {
         broker.stop();
@@ -238,30 +245,24 @@ fn mosquitto_stopped_mid_stream_and_restarted_loses_nothing() {
 
 #[test]
 fn ingest_killed_mid_stream_and_restarted_loses_nothing() {
-    let dir = TempDir::new("ingest-sigkill");
-    let broker = Mosquitto::start();
-    let store = dir.path().join("store.db");
+    let (_dir, broker, store, mut ingest) = with_broker("sigkill", &[]);
     let url = broker.url();
-    let mut ingest = Ingest::start(
-        dir.path(),
-        "ingest",
-        &[
-            "--broker",
-            &url,
-            "--store",
-            store.to_str().unwrap(),
-            "--client-id",
-            "ingest-sigkill",
-        ],
-    );
     let all = readings(4000, 0);
     let ingest_ref = &mut ingest;
+    let mut at_kill = 0;
+    let at_kill_ref = &mut at_kill;
+    let store_ref = &store;
     let published = publish(&url, "pub-sigkill", &all, 10, 2000.0, 150, move || {
         ingest_ref.kill();
+        *at_kill_ref = stored(store_ref).1;
         std::thread::sleep(Duration::from_millis(1000));
         ingest_ref.spawn();
     });
     assert_eq!(published, 4000);
+    assert!(
+        at_kill > 0 && at_kill < 4000,
+        "killed with {at_kill} readings stored: not mid-stream"
+    );
     assert_exactly_once(&store, &keys(&all), &ingest);
     let summary = ingest.stop();
     assert!(summary["readings"].as_u64().unwrap() > 0, "{summary}");
@@ -372,22 +373,8 @@ fn influxdb_outage_is_spooled_and_drained() {
 
 #[test]
 fn a_flood_of_bad_payloads_costs_no_good_reading() {
-    let dir = TempDir::new("ingest-flood");
-    let broker = Mosquitto::start();
-    let store = dir.path().join("store.db");
+    let (_dir, broker, store, mut ingest) = with_broker("flood", &[]);
     let url = broker.url();
-    let mut ingest = Ingest::start(
-        dir.path(),
-        "ingest",
-        &[
-            "--broker",
-            &url,
-            "--store",
-            store.to_str().unwrap(),
-            "--client-id",
-            "ingest-flood",
-        ],
-    );
     const ROUNDS: usize = 20;
     const LETTERS_PER_ROUND: usize = 9;
     let deadletters =
