@@ -649,3 +649,92 @@ fn bad_flags_and_files_exit_with_code_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn telegraf_line_protocol_is_mapped_and_converted_by_the_point_map() {
+    let maps = TempDir::new("ingest-telegraf-map");
+    let map = maps.path().join("gateway.toml");
+    std::fs::write(
+        &map,
+        r#"
+[[topic]]
+filter = "telegraf/#"
+format = "line_protocol"
+precision = "ms"
+site = "dfw1"
+
+[[point]]
+measurement = "cdu"
+field = "supply_temp_f"
+point = "hall-{hall}/cdu-{unit}/tcs_supply_temp_c"
+unit = "degF"
+
+[[point]]
+measurement = "cdu"
+field = "flow_gpm"
+point = "hall-{hall}/cdu-{unit}/tcs_flow_l_per_min"
+unit = "gpm"
+"#,
+    )
+    .unwrap();
+    let (_dir, broker, store, ingest) = with_broker(
+        "telegraf",
+        &[
+            "--points",
+            map.to_str().unwrap(),
+            "--topic",
+            "telegraf/#",
+            "--topic",
+            "campustwin/#",
+        ],
+    );
+    let ts = Utc::now().timestamp_millis() - 5_000;
+    let lines = format!(
+        "cdu,hall=A,unit=03 supply_temp_f=86,flow_gpm=100i,status=\"ok\" {ts}\n\
+         cdu,hall=A,unit=04 supply_temp_f=9999 {ts}\n"
+    );
+    let native = readings(5, 0);
+    runtime().block_on(async {
+        let options = BrokerOptions::from_url(&broker.url(), "pub-telegraf").unwrap();
+        let mut p = Publisher::connect(
+            &options,
+            "dfw1",
+            Framing::Single,
+            None,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        p.send_raw("telegraf/gw1/cdu", lines.into_bytes())
+            .await
+            .unwrap();
+        p.send(&native).await.unwrap(); // native readings beside, on campustwin/#
+        let report = p.finish(Duration::from_secs(30)).await.unwrap();
+        assert_eq!(report.messages, 6);
+    });
+    let mut want = keys(&native);
+    want.insert(("hall-a/cdu-03/tcs_supply_temp_c".into(), ts));
+    want.insert(("hall-a/cdu-03/tcs_flow_l_per_min".into(), ts));
+    assert_exactly_once(&store, &want, &ingest);
+    let read = |point: &str| -> f64 {
+        let out = support::run(&[
+            "history",
+            "--store",
+            store.to_str().unwrap(),
+            "--point",
+            point,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let row = text
+            .lines()
+            .nth(1)
+            .unwrap_or_else(|| panic!("no history for {point}: {text}"));
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((read("hall-a/cdu-03/tcs_supply_temp_c") - 30.0).abs() < 1e-9);
+    assert!((read("hall-a/cdu-03/tcs_flow_l_per_min") - 378.541_178_4).abs() < 1e-6);
+    let out = support::run(&["store", "stats", store.to_str().unwrap()]);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["rejected"]["unknown_point"], 1, "{stats}"); // the status string field
+    assert_eq!(stats["rejected"]["out_of_range"], 1, "{stats}"); // 9999 °F
+}
