@@ -25,6 +25,12 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Schedule training jobs, GPU power caps, battery and generators (LP/MILP, HiGHS).
     Optimize(cmd::optimize::Args),
+    /// Take live readings from an MQTT broker into the store (and InfluxDB).
+    Ingest(Box<cmd::ingest::Args>),
+    /// Inspect an ingest store.
+    Store(cmd::store::Args),
+    /// Print one point's readings from an ingest store.
+    History(cmd::history::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +40,9 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Optimize(args) => cmd::optimize::run(args),
+        Command::Ingest(args) => cmd::ingest::run(*args),
+        Command::Store(args) => cmd::store::run(args),
+        Command::History(args) => cmd::history::run(args),
     };
     match result {
         Ok(code) => code,

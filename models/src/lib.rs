@@ -22,6 +22,7 @@ pub mod error;
 pub mod load;
 pub mod scenario;
 pub mod schedule;
+pub mod telemetry;
 pub mod units;
 pub mod weather;
 

@@ -1,5 +1,8 @@
 //! One module per subcommand: its arguments and its `run`.
 
 pub mod check;
-pub mod simulate;
+pub mod history;
+pub mod ingest;
 pub mod optimize;
+pub mod simulate;
+pub mod store;

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `campustwin` binary, one test binary with a module per area.
 
-mod simulate;
+mod ingest;
 mod optimize;
+mod simulate;
 mod support;

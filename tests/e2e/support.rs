@@ -17,3 +17,224 @@ pub fn run(args: &[&str]) -> Output {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A temporary directory, removed on drop unless `KEEP_TEST_DIRS` is set.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh directory under the system's temp dir, named after `label`.
+    pub fn new(label: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "campustwin-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        Self(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not listen on port {port} within 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Finds a server binary, or fails the test saying which Debian package provides it.
+pub fn server_binary(name: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
+        let p = PathBuf::from(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "`{name}` is not installed: this test needs the Debian package `{package}` (.ci/run installs it)"
+    );
+}
+
+/// Sends SIGTERM (or SIGKILL with `kill`) to a child and waits for it.
+pub fn stop_child(child: &mut std::process::Child, kill: bool) {
+    let signal = if kill { "-KILL" } else { "-TERM" };
+    let _ = Command::new("kill")
+        .arg(signal)
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+}
+
+/// A real Mosquitto broker on a free port, persisting to its own directory.
+pub struct Mosquitto {
+    child: Option<std::process::Child>,
+    /// Its port.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl Mosquitto {
+    /// Starts Mosquitto with persistence, unlimited queues and a wide in-flight window.
+    pub fn start() -> Self {
+        let dir = TempDir::new("mosquitto");
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 0\nmax_inflight_messages 1000\nuser root\nlog_dest file {}/mosquitto.log\n",
+                dir.path().display(),
+                dir.path().display()
+            ),
+        )
+        .expect("mosquitto.conf");
+        let mut m = Self {
+            child: None,
+            port,
+            dir,
+        };
+        m.restart();
+        m
+    }
+
+    /// The broker URL.
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it gracefully (it saves its persistence file).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_child(&mut child, false);
+        }
+    }
+
+    /// Starts it again on the same port with the same persistence.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "mosquitto is running");
+        let bin = server_binary("mosquitto", "mosquitto");
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(self.dir.path().join("mosquitto.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        wait_for_port(self.port, "mosquitto");
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A real VictoriaMetrics (speaks the InfluxDB v2 write API) on a free port.
+pub struct VictoriaMetrics {
+    child: Option<std::process::Child>,
+    /// Its HTTP port.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl VictoriaMetrics {
+    /// Starts it with its own storage directory.
+    pub fn start() -> Self {
+        let mut vm = Self {
+            child: None,
+            port: free_port(),
+            dir: TempDir::new("victoria-metrics"),
+        };
+        vm.restart();
+        vm
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it gracefully.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_child(&mut child, false);
+        }
+    }
+
+    /// Starts it again with the same storage.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "victoria-metrics is running");
+        let bin = server_binary("victoria-metrics", "victoria-metrics");
+        let log = std::fs::File::create(self.dir.path().join("vm.log")).expect("vm log");
+        let child = Command::new(bin)
+            .arg(format!(
+                "-storageDataPath={}",
+                self.dir.path().join("data").display()
+            ))
+            .arg(format!("-httpListenAddr=127.0.0.1:{}", self.port))
+            .arg("-retentionPeriod=100y")
+            .stdout(log.try_clone().expect("vm log"))
+            .stderr(log)
+            .spawn()
+            .expect("victoria-metrics starts");
+        self.child = Some(child);
+        wait_for_port(self.port, "victoria-metrics");
+    }
+
+    /// A plain HTTP GET on 127.0.0.1; returns the body.
+    pub fn get(&self, path_and_query: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port))
+            .expect("connect to victoria-metrics");
+        write!(
+            s,
+            "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        )
+        .expect("request");
+        let mut response = String::new();
+        s.read_to_string(&mut response).expect("response");
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        assert!(
+            head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
+            "GET {path_and_query}: {head}"
+        );
+        body.to_owned()
+    }
+}
+
+impl Drop for VictoriaMetrics {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,263 @@
+//! `campustwin ingest`: live readings from an MQTT broker into the store (and InfluxDB).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use ingest::mqtt::intake::{self, IntakeConfig, IntakeStats};
+use ingest::mqtt::{BrokerOptions, MqttVersion};
+use ingest::sink::{self, SinkConfig};
+use ingest::store::{Durability, Retention, Store};
+use ingest::{Pipeline, PointMap, SystemClock};
+use models::telemetry::topic_filter_problem;
+use tokio::sync::watch;
+use tracing::info;
+
+use crate::exit::BadInputExt;
+
+/// Arguments of `campustwin ingest`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Broker URL: mqtt://[user[:password]@]host[:port], or mqtts:// for TLS. Without it,
+    /// an embedded broker is started on --listen.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// Address of the embedded broker (only without --broker).
+    #[arg(long, default_value = "127.0.0.1:1883")]
+    pub listen: SocketAddr,
+    /// Topic filter to subscribe to (repeatable). Default: the point map's topic filters,
+    /// `campustwin/#` for the built-in map.
+    #[arg(long = "topic")]
+    pub topics: Vec<String>,
+    /// Point map (TOML). Default: the built-in map of the native schema.
+    #[arg(long)]
+    pub points: Option<PathBuf>,
+    /// SQLite store file, created if missing.
+    #[arg(long, default_value = "campustwin-ingest.db")]
+    pub store: PathBuf,
+    /// InfluxDB v2 base URL (http://host:8086); enables the sink.
+    #[arg(long, requires_all = ["influx_org", "influx_bucket"])]
+    pub influx_url: Option<String>,
+    /// InfluxDB organisation.
+    #[arg(long)]
+    pub influx_org: Option<String>,
+    /// InfluxDB bucket.
+    #[arg(long)]
+    pub influx_bucket: Option<String>,
+    /// Environment variable holding the InfluxDB token (unset or empty: no token).
+    #[arg(long, default_value = "INFLUX_TOKEN")]
+    pub influx_token_env: String,
+    /// Shared-subscription group: processes of one group split the stream.
+    #[arg(long)]
+    pub share: Option<String>,
+    /// MQTT client id; keep it stable so that the broker keeps the session across
+    /// restarts, and distinct per process of a shared group.
+    #[arg(long, default_value = "campustwin-ingest")]
+    pub client_id: String,
+    /// MQTT protocol version: 3 (3.1.1) or 5.
+    #[arg(long, default_value = "3", value_parser = ["3", "5"])]
+    pub mqtt_version: String,
+    /// User name (overrides the URL's).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// PEM file of the certificate authority for mqtts:// (default: the system's roots).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// Messages in flight between the broker and us (MQTT 5 receive maximum).
+    #[arg(long, default_value_t = 1000)]
+    pub inflight: u16,
+    /// `full`: a commit is on disk before the broker is acknowledged; `normal`: survives
+    /// a crash of the process, not of the machine.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Days of raw readings to keep before they are downsampled.
+    #[arg(long, default_value_t = 7.0)]
+    pub raw_retention_days: f64,
+    /// Width of a downsampled bucket, seconds.
+    #[arg(long, default_value_t = 300)]
+    pub bucket_s: i64,
+    /// Days of downsampled buckets to keep.
+    #[arg(long, default_value_t = 400.0)]
+    pub downsampled_retention_days: f64,
+}
+
+/// Runs until SIGINT or SIGTERM; then prints a JSON summary on stdout.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let map = match &args.points {
+        Some(path) => PointMap::from_file(path).bad_input()?,
+        None => PointMap::default(),
+    };
+    let filters = if args.topics.is_empty() {
+        map.filters()
+    } else {
+        args.topics.clone()
+    };
+    for f in &filters {
+        if let Some(why) = topic_filter_problem(f) {
+            return Err(anyhow::anyhow!("--topic `{f}`: {why}")).bad_input();
+        }
+    }
+    if let Some(g) = &args.share {
+        if g.is_empty() || g.contains(['/', '+', '#']) {
+            return Err(anyhow::anyhow!(
+                "--share `{g}`: a group is one topic level without / + #"
+            ))
+            .bad_input();
+        }
+    }
+    let mut problems = models::Problems::new();
+    problems.positive("--raw-retention-days", args.raw_retention_days);
+    problems.positive(
+        "--downsampled-retention-days",
+        args.downsampled_retention_days,
+    );
+    problems.check(args.bucket_s > 0, "--bucket-s", "must be > 0");
+    problems.check(args.inflight > 0, "--inflight", "must be > 0");
+    problems.into_result("arguments").bad_input()?;
+    let retention = Retention {
+        raw_max_age_s: (args.raw_retention_days * 86_400.0) as i64,
+        bucket_s: args.bucket_s,
+        downsampled_max_age_s: (args.downsampled_retention_days * 86_400.0) as i64,
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let broker_url = match &args.broker {
+        Some(url) => url.clone(),
+        None => {
+            runtime
+                .block_on(async { ingest::mqtt::broker::start_embedded(args.listen) })
+                .context("embedded broker")?;
+            format!("mqtt://{}", args.listen)
+        }
+    };
+    let mut broker = BrokerOptions::from_url(&broker_url, &args.client_id).bad_input()?;
+    broker.version = if args.mqtt_version == "5" {
+        MqttVersion::V5
+    } else {
+        MqttVersion::V311
+    };
+    broker.ca_file = args.ca_file.clone();
+    if let Some(user) = &args.username {
+        broker.username = Some(user.clone());
+    }
+    if let Some(var) = &args.password_env {
+        let password = std::env::var(var)
+            .with_context(|| format!("--password-env: environment variable {var} is not set"))
+            .bad_input()?;
+        broker.password = Some(password);
+    }
+    let durability = if args.durability == "normal" {
+        Durability::Normal
+    } else {
+        Durability::Full
+    };
+    let store = Store::open(&args.store, durability)?;
+    let sink = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
+        (Some(url), Some(org), Some(bucket)) => {
+            let token = std::env::var(&args.influx_token_env).unwrap_or_default();
+            // Register before the intake runs so that retention keeps what is unsent.
+            store.register_sink("influxdb")?;
+            Some(SinkConfig::new(url, org, bucket, &token))
+        }
+        _ => None,
+    };
+
+    let mut config = IntakeConfig::new(broker, filters);
+    config.share_group = args.share.clone();
+    config.inflight = args.inflight;
+    config.retention = Some(retention);
+    config.maintain_every = Duration::from_secs(600);
+    let stats = Arc::new(IntakeStats::default());
+    // Consumers of accepted readings (the twin estimator, the live service) subscribe here.
+    let (readings_tx, _) = tokio::sync::broadcast::channel(1024);
+
+    let result = runtime.block_on(async {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let sink_task = sink.map(|cfg| {
+            let path = args.store.clone();
+            let rx = stop_rx.clone();
+            tokio::spawn(async move { sink::run(cfg, path, stopped(rx)).await })
+        });
+        info!(subscriptions = ?config.subscriptions(), store = %args.store.display(), "Ingest running.");
+        let report = tokio::spawn(report_every(stats.clone(), Duration::from_secs(10)));
+        let result = intake::run(
+            config,
+            Pipeline::new(map),
+            store,
+            Arc::new(SystemClock),
+            Some(readings_tx),
+            stats.clone(),
+            stopped(stop_rx),
+        )
+        .await;
+        report.abort();
+        if let Some(task) = sink_task {
+            match task.await {
+                Ok(Err(e)) => tracing::warn!(error = %e, "InfluxDB sink stopped."),
+                Err(e) => tracing::warn!(error = %e, "InfluxDB sink task failed."),
+                Ok(Ok(())) => {}
+            }
+        }
+        result
+    });
+    let summary = serde_json::json!({
+        "messages": stats.messages.load(Ordering::Relaxed),
+        "readings": stats.readings.load(Ordering::Relaxed),
+        "duplicates": stats.duplicates.load(Ordering::Relaxed),
+        "rejected": stats.rejected.load(Ordering::Relaxed),
+        "commits": stats.commits.load(Ordering::Relaxed),
+        "connections": stats.connections.load(Ordering::Relaxed),
+        "deadletters_dropped": stats.deadletters_dropped.load(Ordering::Relaxed),
+    });
+    println!("{summary}");
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn report_every(stats: Arc<IntakeStats>, every: Duration) {
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(every).await;
+        let readings = stats.readings.load(Ordering::Relaxed);
+        info!(
+            readings,
+            per_s = (readings - last) as f64 / every.as_secs_f64(),
+            rejected = stats.rejected.load(Ordering::Relaxed),
+            duplicates = stats.duplicates.load(Ordering::Relaxed),
+            "Ingest progress."
+        );
+        last = readings;
+    }
+}
