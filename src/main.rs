@@ -4,6 +4,7 @@
 
 mod cmd;
 mod exit;
+mod follow;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ enum Command {
     Optimize(cmd::optimize::Args),
     /// Take live readings from an MQTT broker into the store (and InfluxDB).
     Ingest(Box<cmd::ingest::Args>),
+    /// Publish the readings of a simulated campus to an MQTT broker (demo and load source).
+    Sensors(Box<cmd::sensors::Args>),
     /// Inspect an ingest store.
     Store(cmd::store::Args),
     /// Print one point's readings from an ingest store.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Optimize(args) => cmd::optimize::run(args),
         Command::Ingest(args) => cmd::ingest::run(*args),
+        Command::Sensors(args) => cmd::sensors::run(*args),
         Command::Store(args) => cmd::store::run(args),
         Command::History(args) => cmd::history::run(args),
     };

@@ -174,19 +174,13 @@ impl PointMap {
                 (None, Some(m), Some(f)) => line.push(LineRule {
                     measurement: m.clone(),
                     field: f.clone(),
-                    tags: rule
-                        .tags
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
+                    tags: rule.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     point,
                     conversion,
                 }),
                 // invariant: validate() refused rules with neither.
                 _ => {
-                    return Err(Error::Config(
-                        "a point rule has neither source nor field".into(),
-                    ));
+                    return Err(Error::Config("a point rule has neither source nor field".into()));
                 }
             }
         }
@@ -250,12 +244,7 @@ impl PointMap {
     }
 
     /// Maps a native value named `source`, sent in `unit` (if the payload says).
-    pub fn map_native(
-        &self,
-        source: &str,
-        value: f64,
-        unit: Option<&str>,
-    ) -> Result<Mapped, MapError> {
+    pub fn map_native(&self, source: &str, value: f64, unit: Option<&str>) -> Result<Mapped, MapError> {
         for rule in &self.native {
             if let Some(caps) = rule.source.captures(source) {
                 let id = rule
@@ -280,10 +269,7 @@ impl PointMap {
                 },
             );
         }
-        Err((
-            Reason::UnknownPoint,
-            format!("no point rule maps `{source}`"),
-        ))
+        Err((Reason::UnknownPoint, format!("no point rule maps `{source}`")))
     }
 
     /// Maps one line-protocol field.
@@ -297,10 +283,7 @@ impl PointMap {
         for rule in &self.line {
             if rule.measurement != v.measurement
                 || rule.field != v.field
-                || !rule
-                    .tags
-                    .iter()
-                    .all(|(k, want)| tag(k) == Some(want.as_str()))
+                || !rule.tags.iter().all(|(k, want)| tag(k) == Some(want.as_str()))
             {
                 continue;
             }
@@ -346,18 +329,11 @@ fn line_number(v: &LineValue<'_>) -> Result<f64, MapError> {
     })
 }
 
-fn finish(
-    id: &str,
-    value: f64,
-    unit: Option<&str>,
-    conversion: &Conversion,
-) -> Result<Mapped, MapError> {
+fn finish(id: &str, value: f64, unit: Option<&str>, conversion: &Conversion) -> Result<Mapped, MapError> {
     let point = PointId::parse(id).map_err(|e| (Reason::UnknownPoint, e.to_string()))?;
     let canonical = point.quantity().canonical_unit();
     let from = match unit {
-        Some(text) => text
-            .parse::<Unit>()
-            .map_err(|e| (Reason::UnitMismatch, e))?,
+        Some(text) => text.parse::<Unit>().map_err(|e| (Reason::UnitMismatch, e))?,
         None => conversion.unit.unwrap_or(canonical),
     };
     let value = if from == canonical {
@@ -440,13 +416,9 @@ unit = "psi"
         // A payload unit overrides the rule's.
         let got = m.map_native("HallA/R0007/kW", 0.5, Some("MW")).unwrap();
         assert_eq!(got.value, 500.0);
-        let err = m
-            .map_native("HallA/R0007/kW", 1.0, Some("degC"))
-            .unwrap_err();
+        let err = m.map_native("HallA/R0007/kW", 1.0, Some("degC")).unwrap_err();
         assert_eq!(err.0, Reason::UnitMismatch, "{}", err.1);
-        let err = m
-            .map_native("HallA/R0007/kW", 1.0, Some("parsec"))
-            .unwrap_err();
+        let err = m.map_native("HallA/R0007/kW", 1.0, Some("parsec")).unwrap_err();
         assert_eq!(err.0, Reason::UnitMismatch);
         // Native points are not accepted by this map.
         let err = m.map_native("grid/import_kw", 1.0, None).unwrap_err();
@@ -457,10 +429,7 @@ unit = "psi"
     #[test]
     fn the_built_in_map_accepts_points_of_the_grammar_only() {
         let m = PointMap::default();
-        assert_eq!(
-            m.map_native("grid/import_kw", 3.0, None).unwrap().value,
-            3.0
-        );
+        assert_eq!(m.map_native("grid/import_kw", 3.0, None).unwrap().value, 3.0);
         let err = m.map_native("grid/import", 3.0, None).unwrap_err();
         assert_eq!(err.0, Reason::UnknownPoint);
         assert!(err.1.contains("unit suffix"), "{}", err.1);
@@ -471,10 +440,7 @@ unit = "psi"
             10.0
         );
         assert_eq!(m.filters(), ["campustwin/#"]);
-        assert_eq!(
-            m.topic_format("campustwin/s/x_kw").format,
-            PayloadFormat::Native
-        );
+        assert_eq!(m.topic_format("campustwin/s/x_kw").format, PayloadFormat::Native);
     }
 
     #[test]
@@ -497,10 +463,8 @@ unit = "psi"
         assert_eq!(m.map_line(&values[2]).unwrap_err().0, Reason::UnknownPoint);
         assert_eq!(m.map_line(&values[3]).unwrap_err().0, Reason::UnknownPoint);
         // The tag condition must hold.
-        let (values, _) = line_protocol::decode(
-            "cdu,hall=b,unit=1,kind=return p_psi=10 1",
-            TimestampPrecision::Ms,
-        );
+        let (values, _) =
+            line_protocol::decode("cdu,hall=b,unit=1,kind=return p_psi=10 1", TimestampPrecision::Ms);
         assert_eq!(m.map_line(&values[0]).unwrap_err().0, Reason::UnknownPoint);
         // A tag that the template needs is missing.
         let (values, _) = line_protocol::decode("cdu,hall=b flow_gpm=1 1", TimestampPrecision::Ms);
@@ -521,8 +485,7 @@ unit = "psi"
             ("hall-a/rack-0001/power_kw", 7.5)
         );
         assert_eq!(m.map_line(&values[1]).unwrap_err().0, Reason::UnknownPoint);
-        let (values, _) =
-            line_protocol::decode("grid import_kw=\"high\" 1", TimestampPrecision::Ms);
+        let (values, _) = line_protocol::decode("grid import_kw=\"high\" 1", TimestampPrecision::Ms);
         assert_eq!(m.map_line(&values[0]).unwrap_err().0, Reason::Malformed);
     }
 
@@ -537,10 +500,7 @@ unit = "psi"
         assert!(p.captures("Hall/R7/kW").is_none());
         assert!(p.captures("HallA/R7/kWh").is_none());
         let p = Pieces::compile("{site}.{tag}").unwrap();
-        assert_eq!(
-            p.captures("a.b.c").unwrap(),
-            vec![("site", "a"), ("tag", "b.c")]
-        );
+        assert_eq!(p.captures("a.b.c").unwrap(), vec![("site", "a"), ("tag", "b.c")]);
     }
 
     #[test]

@@ -143,9 +143,7 @@ impl Pipeline {
             PayloadFormat::Native if rest.is_empty() => out.rejections.push(Rejection {
                 reason: Reason::UnknownPoint,
                 source: None,
-                detail: format!(
-                    "native topics are {TOPIC_ROOT}/<site>/<point>; `{topic}` names no point"
-                ),
+                detail: format!("native topics are {TOPIC_ROOT}/<site>/<point>; `{topic}` names no point"),
             }),
             PayloadFormat::Native if rest == BATCH_LEVEL => {
                 let (values, errors) = native::decode_batch(payload);
@@ -302,10 +300,7 @@ mod tests {
         assert_eq!(o.site, "dfw1");
         assert!(o.rejections.is_empty(), "{:?}", o.rejections);
         assert_eq!(o.readings.len(), 1);
-        assert_eq!(
-            o.readings[0].point.as_str(),
-            "hall-a/cdu-03/tcs_supply_temp_c"
-        );
+        assert_eq!(o.readings[0].point.as_str(), "hall-a/cdu-03/tcs_supply_temp_c");
         assert_eq!(o.readings[0].value, 30.5);
         assert_eq!(o.readings[0].ts, now());
     }
@@ -329,11 +324,7 @@ mod tests {
             NOW_MS - 604_801_000
         );
         let o = p.process("campustwin/dfw1/batch", batch.as_bytes(), now());
-        let points: Vec<_> = o
-            .readings
-            .iter()
-            .map(|r| (r.point.as_str(), r.value))
-            .collect();
+        let points: Vec<_> = o.readings.iter().map(|r| (r.point.as_str(), r.value)).collect();
         assert_eq!(
             points,
             [("grid/import_kw", 100.0), ("grid/battery/soc_frac", 0.5)]
@@ -357,11 +348,7 @@ mod tests {
             .iter()
             .find(|r| r.reason == Reason::Malformed)
             .unwrap();
-        assert!(
-            malformed.detail.starts_with("item 7:"),
-            "{}",
-            malformed.detail
-        );
+        assert!(malformed.detail.starts_with("item 7:"), "{}", malformed.detail);
     }
 
     #[test]
@@ -425,15 +412,11 @@ unit = "degF"
         };
         let payload = vec![b'a'; 2000];
         let json: serde_json::Value =
-            serde_json::from_slice(&DeadLetter::new(&r, "campustwin/s/a_kw", &payload).to_json())
-                .unwrap();
+            serde_json::from_slice(&DeadLetter::new(&r, "campustwin/s/a_kw", &payload).to_json()).unwrap();
         assert_eq!(json["reason"], "out_of_range");
         assert_eq!(json["topic"], "campustwin/s/a_kw");
         assert_eq!(json["source"], "a_kw");
-        assert_eq!(
-            json["payload"].as_str().unwrap().len(),
-            DEADLETTER_EXCERPT_BYTES
-        );
+        assert_eq!(json["payload"].as_str().unwrap().len(), DEADLETTER_EXCERPT_BYTES);
         assert_eq!(deadletter_topic("s"), "campustwin/s/deadletter");
     }
 }

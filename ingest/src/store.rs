@@ -248,9 +248,7 @@ impl Store {
                 )
                 .map_err(&err)?;
             for (reason, n) in counts {
-                reject
-                    .execute(params![reason.as_str(), n as i64])
-                    .map_err(&err)?;
+                reject.execute(params![reason.as_str(), n as i64]).map_err(&err)?;
             }
             add_counter(&tx, "readings", done.inserted as i64).map_err(&err)?;
             add_counter(&tx, "duplicates", done.duplicates as i64).map_err(&err)?;
@@ -273,9 +271,7 @@ impl Store {
         let c = &self.conn;
         let counter = |name: &str| -> Result<u64> {
             let v: Option<i64> = c
-                .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
-                    r.get(0)
-                })
+                .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0))
                 .optional()
                 .map_err(&err)?;
             Ok(v.unwrap_or(0).max(0) as u64)
@@ -284,13 +280,9 @@ impl Store {
             let v: i64 = c.query_row(sql, [], |r| r.get(0)).map_err(&err)?;
             Ok(v.max(0) as u64)
         };
-        let mut rejected: BTreeMap<String, u64> = Reason::ALL
-            .iter()
-            .map(|r| (r.as_str().to_owned(), 0))
-            .collect();
-        let mut q = c
-            .prepare("SELECT reason, count FROM rejected")
-            .map_err(&err)?;
+        let mut rejected: BTreeMap<String, u64> =
+            Reason::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect();
+        let mut q = c.prepare("SELECT reason, count FROM rejected").map_err(&err)?;
         let rows = q
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
             .map_err(&err)?;
@@ -527,18 +519,11 @@ fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
 
 fn point_id(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<i64> {
     tx.execute("INSERT OR IGNORE INTO points(name) VALUES (?1)", [name])?;
-    tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| {
-        r.get(0)
-    })
+    tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| r.get(0))
 }
 
 /// Moves a bound counter to `MIN`/`MAX` of itself and `value`.
-fn set_bound(
-    tx: &rusqlite::Transaction<'_>,
-    name: &str,
-    value: i64,
-    keep: &str,
-) -> rusqlite::Result<()> {
+fn set_bound(tx: &rusqlite::Transaction<'_>, name: &str, value: i64, keep: &str) -> rusqlite::Result<()> {
     tx.execute(
         &format!(
             "INSERT INTO counters(name, value) VALUES (?1, ?2)
@@ -589,18 +574,12 @@ mod tests {
             reading("a/power_kw", 10, 9.0),
         ];
         let done = store
-            .commit(
-                &a,
-                [Reason::Malformed, Reason::Malformed, Reason::Oversized],
-            )
+            .commit(&a, [Reason::Malformed, Reason::Malformed, Reason::Oversized])
             .unwrap();
         assert_eq!((done.inserted, done.duplicates, done.rejected), (2, 1, 3));
         let done = store
             .commit(
-                &[
-                    reading("a/power_kw", 10, 1.0),
-                    reading("a/power_kw", 11, 1.5),
-                ],
+                &[reading("a/power_kw", 10, 1.0), reading("a/power_kw", 11, 1.5)],
                 [],
             )
             .unwrap();
@@ -664,9 +643,7 @@ mod tests {
     fn old_readings_are_folded_into_buckets_that_keep_mean_min_max() {
         let (_dir, mut store) = temp_store();
         // 20 readings a minute apart: 0..600 s fall into bucket 0 and 600..1200 s into 600.
-        let rows: Vec<_> = (0..20)
-            .map(|i| reading("x/power_kw", i * 60, i as f64))
-            .collect();
+        let rows: Vec<_> = (0..20).map(|i| reading("x/power_kw", i * 60, i as f64)).collect();
         store.commit(&rows, []).unwrap();
         let retention = Retention {
             raw_max_age_s: 3600,

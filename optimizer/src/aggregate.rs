@@ -61,9 +61,7 @@ pub fn merge_identical_jobs(problem: &ScheduleProblem) -> Merged {
             let n = members.len();
             if n > 1 {
                 job.id = format!("{} (+{} identical)", job.id, n - 1);
-                job.max_gpus = job
-                    .max_gpus
-                    .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+                job.max_gpus = job.max_gpus.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
                 job.work_gpu_hours *= n as f64;
             }
             job

@@ -121,35 +121,20 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
         c.len("import_kw", plan.import_kw.len(), slots),
         c.len("facility_kw", plan.facility_kw.len(), slots),
         c.len("battery_charge_kw", plan.battery_charge_kw.len(), slots),
-        c.len(
-            "battery_discharge_kw",
-            plan.battery_discharge_kw.len(),
-            slots,
-        ),
+        c.len("battery_discharge_kw", plan.battery_discharge_kw.len(), slots),
         c.len(
             "soc_kwh",
             plan.soc_kwh.len(),
-            if problem.battery.is_some() {
-                slots + 1
-            } else {
-                0
-            },
+            if problem.battery.is_some() { slots + 1 } else { 0 },
         ),
         c.len("halls", plan.halls.len(), problem.halls.len()),
         c.len("jobs", plan.jobs.len(), problem.jobs.len()),
-        c.len(
-            "generators",
-            plan.generators.len(),
-            problem.generators.len(),
-        ),
+        c.len("generators", plan.generators.len(), problem.generators.len()),
     ]
     .iter()
     .all(|ok| *ok)
         && plan.halls.iter().all(|h| h.it_kw.len() == slots)
-        && plan
-            .generators
-            .iter()
-            .all(|g| g.generator_kw.len() == slots)
+        && plan.generators.iter().all(|g| g.generator_kw.len() == slots)
         && plan.jobs.iter().all(|j| {
             j.placements
                 .iter()
@@ -210,12 +195,7 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
                 }
                 let Some(cap) = p.power_cap_kw_per_gpu[t] else {
                     c.fail(
-                        || {
-                            format!(
-                                "power cap missing, job {} hall {} slot {t}",
-                                job.id, hall.id
-                            )
-                        },
+                        || format!("power cap missing, job {} hall {} slot {t}", job.id, hall.id),
                         g,
                         0.0,
                     );
@@ -307,13 +287,8 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
 
     // 7–8: facility and balance.
     for t in 0..slots {
-        let fac = (1.0 + problem.facility.overhead_fraction.at(t)) * it_total[t]
-            + problem.facility.fixed_kw;
-        c.eq(
-            || format!("facility power in slot {t}"),
-            plan.facility_kw[t],
-            fac,
-        );
+        let fac = (1.0 + problem.facility.overhead_fraction.at(t)) * it_total[t] + problem.facility.fixed_kw;
+        c.eq(|| format!("facility power in slot {t}"), plan.facility_kw[t], fac);
         let generated_kw: f64 = plan.generators.iter().map(|g| g.generator_kw[t]).sum();
         let imp = plan.import_kw[t];
         c.eq(
@@ -351,13 +326,8 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
                 c.le(|| format!("battery discharge in slot {t}"), dis, b.power_kw);
                 c.le(|| format!("battery charge >= 0 in slot {t}"), -ch, 0.0);
                 c.le(|| format!("battery discharge >= 0 in slot {t}"), -dis, 0.0);
-                let next =
-                    soc[t] + (b.charge_efficiency * ch - dis / b.discharge_efficiency) * dt_h;
-                c.eq(
-                    || format!("battery energy balance in slot {t}"),
-                    soc[t + 1],
-                    next,
-                );
+                let next = soc[t] + (b.charge_efficiency * ch - dis / b.discharge_efficiency) * dt_h;
+                c.eq(|| format!("battery energy balance in slot {t}"), soc[t + 1], next);
                 c.le(
                     || format!("battery soc_min at the end of slot {t}"),
                     b.energy_kwh * b.soc_min,
@@ -395,11 +365,7 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
     for (spec, gp) in problem.generators.iter().zip(&plan.generators) {
         let mut previous = spec.initial_kw;
         for (t, &kw) in gp.generator_kw.iter().enumerate() {
-            c.le(
-                || format!("generator {} >= 0 in slot {t}", spec.id),
-                -kw,
-                0.0,
-            );
+            c.le(|| format!("generator {} >= 0 in slot {t}", spec.id), -kw, 0.0);
             c.le(
                 || format!("generator {} max_kw in slot {t}", spec.id),
                 kw,
@@ -422,11 +388,7 @@ pub fn check_plan(problem: &ScheduleProblem, plan: &Plan) -> CheckReport {
         c.eq(|| "objective".to_string(), objective, recomputed.objective);
     }
     if let Some(expected) = plan.expected_cost {
-        c.eq(
-            || "expected cost".to_string(),
-            expected,
-            recomputed.expected_cost,
-        );
+        c.eq(|| "expected cost".to_string(), expected, recomputed.expected_cost);
     }
     if let (Some(cvar), Some(again)) = (plan.cvar, recomputed.cvar) {
         c.eq(|| "CVaR".to_string(), cvar, again);

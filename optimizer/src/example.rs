@@ -357,15 +357,8 @@ mod tests {
             assert!(p.jobs.iter().all(|j| (64..=4096).contains(&j.max_gpus)));
             let limits = p.grid.import_limit_kw.values(p.slots);
             let high = limits.iter().copied().fold(0.0, f64::max);
-            let dr_slots = limits
-                .iter()
-                .filter(|&&l| (l - 0.75 * high).abs() < 1e-6)
-                .count();
-            assert_eq!(
-                dr_slots,
-                12 * p.slots / 96,
-                "{name}: a 3-hour window per day"
-            );
+            let dr_slots = limits.iter().filter(|&&l| (l - 0.75 * high).abs() < 1e-6).count();
+            assert_eq!(dr_slots, 12 * p.slots / 96, "{name}: a 3-hour window per day");
             let prices: Vec<f64> = p
                 .grid
                 .price_scenarios
@@ -379,13 +372,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_file() {
-        assert_eq!(
-            example(ExampleSize::SMALL, 7),
-            example(ExampleSize::SMALL, 7)
-        );
-        assert_ne!(
-            example(ExampleSize::SMALL, 7),
-            example(ExampleSize::SMALL, 8)
-        );
+        assert_eq!(example(ExampleSize::SMALL, 7), example(ExampleSize::SMALL, 7));
+        assert_ne!(example(ExampleSize::SMALL, 7), example(ExampleSize::SMALL, 8));
     }
 }

@@ -7,8 +7,7 @@
 
 use good_lp::solvers::highs::{HighsProblem, highs};
 use good_lp::{
-    Constraint, Expression, IntoAffineExpression, ProblemVariables, SolverModel, Variable,
-    VariableDefinition,
+    Constraint, Expression, IntoAffineExpression, ProblemVariables, SolverModel, Variable, VariableDefinition,
 };
 
 /// A variable and its column in the HiGHS model.

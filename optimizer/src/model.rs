@@ -248,10 +248,7 @@ pub fn define_unmet_variables(cols: &mut Columns, problem: &ScheduleProblem) -> 
 /// `ch[t]`, `dis[t]` ≤ `power_kw`; `soc[t]` within the state-of-charge band for
 /// t = 1..slots, `soc[0] = energy·soc_initial`, and `soc[slots] ≥ soc[0]` (constraint 10's
 /// bounds).
-pub fn define_battery_variables(
-    cols: &mut Columns,
-    problem: &ScheduleProblem,
-) -> Option<BatteryVars> {
+pub fn define_battery_variables(cols: &mut Columns, problem: &ScheduleProblem) -> Option<BatteryVars> {
     let b = problem.battery.as_ref()?;
     let slots = problem.slots;
     let ch = (0..slots)
@@ -303,11 +300,7 @@ pub fn define_generator_variables(cols: &mut Columns, problem: &ScheduleProblem)
 
 /// `imp[t]` within `[0, import_limit_kw[t]]` (constraint 8's limit; no export). In the
 /// diagnosis mode the limit becomes a row with a slack.
-pub fn define_import_variables(
-    cols: &mut Columns,
-    problem: &ScheduleProblem,
-    elastic: bool,
-) -> Vec<Col> {
+pub fn define_import_variables(cols: &mut Columns, problem: &ScheduleProblem, elastic: bool) -> Vec<Col> {
     (0..problem.slots)
         .map(|t| {
             if elastic {
@@ -320,11 +313,7 @@ pub fn define_import_variables(
 }
 
 /// `peak`, only when a demand charge makes it matter.
-pub fn define_peak_variable(
-    cols: &mut Columns,
-    problem: &ScheduleProblem,
-    elastic: bool,
-) -> Option<Col> {
+pub fn define_peak_variable(cols: &mut Columns, problem: &ScheduleProblem, elastic: bool) -> Option<Col> {
     (!elastic && problem.grid.demand_charge_per_kw > 0.0).then(|| cols.add(variable().min(0.0)))
 }
 
@@ -409,10 +398,7 @@ pub fn define_objective(problem: &ScheduleProblem, vars: &Vars) -> Expression {
                     .sum()
             })
             .collect();
-        objective.add_mul(
-            1.0 - lambda,
-            cost_expression(problem, vars, &expected_prices),
-        );
+        objective.add_mul(1.0 - lambda, cost_expression(problem, vars, &expected_prices));
     }
     if let (Some(cvar), Some(risk)) = (&vars.cvar, &problem.risk) {
         objective.add_mul(lambda, cvar.zeta.var);
@@ -426,11 +412,7 @@ pub fn define_objective(problem: &ScheduleProblem, vars: &Vars) -> Expression {
 
 /// `C` of the cost formula for the energy prices `price_per_mwh` (one per slot): energy,
 /// generation, carbon, demand charge and unmet-work penalties.
-pub fn cost_expression(
-    problem: &ScheduleProblem,
-    vars: &Vars,
-    price_per_mwh: &[f64],
-) -> Expression {
+pub fn cost_expression(problem: &ScheduleProblem, vars: &Vars, price_per_mwh: &[f64]) -> Expression {
     let dt_h = problem.slot_hours();
     let carbon_per_kg = problem.grid.carbon_price_per_t / 1000.0;
     let mut cost = sum((0..problem.slots).map(|t| {
@@ -461,12 +443,7 @@ pub fn cost_expression(
 /// Constraint 1a: `Σ_h g[j,h,t] ≤ max_gpus_j` for each (j,t); for a rigid job
 /// `Σ_h g[j,h,t] = max_gpus_j·on[j,t]`. A job with one hall needs no row: its `g` bound
 /// says it.
-pub fn define_job_gpu_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_job_gpu_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     for (j, job) in problem.jobs.iter().enumerate() {
         // Triples of a job are grouped by hall, then slot: hall p, slot t is at
         // first + p·window + (t − release).
@@ -475,8 +452,7 @@ pub fn define_job_gpu_constraints(
         let window = job.deadline_slot - job.release_slot;
         let max_gpus = f64::from(job.max_gpus);
         for t in job.release_slot..job.deadline_slot {
-            let used =
-                sum((0..halls).map(|p| (1.0, vars.g[first + p * window + t - job.release_slot])));
+            let used = sum((0..halls).map(|p| (1.0, vars.g[first + p * window + t - job.release_slot])));
             match &vars.on[j] {
                 Some(on) => {
                     let mut row = used;
@@ -503,24 +479,17 @@ pub fn define_hall_gpu_constraints(
     for (h, hall) in problem.halls.iter().enumerate() {
         for t in 0..problem.slots {
             let at = index.at(h, t);
-            out.push((!at.is_empty()).then(|| {
-                rows.leq(
-                    sum(at.iter().map(|&k| (1.0, vars.g[k]))),
-                    f64::from(hall.gpus),
-                )
-            }));
+            out.push(
+                (!at.is_empty())
+                    .then(|| rows.leq(sum(at.iter().map(|&k| (1.0, vars.g[k]))), f64::from(hall.gpus))),
+            );
         }
     }
     out
 }
 
 /// Constraint 2: `min_cap_kw·g ≤ e ≤ max_cap_kw·g`.
-pub fn define_power_cap_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_power_cap_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     for (k, tr) in index.triples.iter().enumerate() {
         let hall = &problem.halls[tr.hall];
         rows.leq(sum([(1.0, vars.e[k]), (-hall.max_cap_kw, vars.g[k])]), 0.0);
@@ -533,20 +502,12 @@ pub fn define_power_cap_constraints(
 /// Constraint 3: `y ≤ a_k·e + b_k·g` for every segment k, and `y ≤ g`. The last row is implied
 /// when the last segment does not fall (`a_K ≥ 0`: then `a_K·e + b_K·g ≤ 1.0·g` for
 /// `e ≤ max_cap_kw·g`), and is written only otherwise.
-pub fn define_throughput_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_throughput_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     let segments: Vec<Vec<(f64, f64)>> = problem.halls.iter().map(|h| h.segments()).collect();
     for (k, tr) in index.triples.iter().enumerate() {
         let segs = &segments[tr.hall];
         for &(a, b) in segs {
-            rows.leq(
-                sum([(1.0, vars.y[k]), (-a, vars.e[k]), (-b, vars.g[k])]),
-                0.0,
-            );
+            rows.leq(sum([(1.0, vars.y[k]), (-a, vars.e[k]), (-b, vars.g[k])]), 0.0);
         }
         if segs.last().is_some_and(|&(a, _)| a < 0.0) {
             rows.leq(sum([(1.0, vars.y[k]), (-1.0, vars.g[k])]), 0.0);
@@ -555,12 +516,7 @@ pub fn define_throughput_constraints(
 }
 
 /// Constraint 4: `Σ_{h,t} y[j,h,t]·Δ + u[j] ≥ work_gpu_hours_j`.
-pub fn define_work_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_work_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     let dt_h = problem.slot_hours();
     for (j, job) in problem.jobs.iter().enumerate() {
         let mut work = sum(index.by_job[j].clone().map(|k| (dt_h, vars.y[k])));
@@ -622,12 +578,7 @@ pub fn define_cooling_constraints(
 /// Constraint 7–8: `imp[t] = (1 + overhead[t])·Σ_h it[h,t] + fixed_kw + ch[t] − dis[t] − Σ_i gen[i,t]`;
 /// in the diagnosis mode the balance gets a surplus slack (export) and the limit becomes
 /// `imp[t] − slack ≤ import_limit_kw[t]`.
-pub fn define_balance_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_balance_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     for t in 0..problem.slots {
         let scale = 1.0 + problem.facility.overhead_fraction.at(t);
         let mut balance = Expression::default();
@@ -716,12 +667,7 @@ pub fn define_cvar_constraints(rows: &mut Rows, problem: &ScheduleProblem, vars:
 
 /// Extension: `|Σ_h it[h,t] − Σ_h it[h,t−1]| ≤ ramp_limit_kw_per_slot` for t ≥ 1 (the
 /// idle part is the same in both slots and cancels).
-pub fn define_it_ramp_constraints(
-    rows: &mut Rows,
-    problem: &ScheduleProblem,
-    index: &Index,
-    vars: &Vars,
-) {
+pub fn define_it_ramp_constraints(rows: &mut Rows, problem: &ScheduleProblem, index: &Index, vars: &Vars) {
     let Some(limit) = problem.facility.ramp_limit_kw_per_slot else {
         return;
     };

@@ -114,10 +114,7 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         build_s,
         ..SolveStats::default()
     };
-    info!(
-        rows,
-        columns, integer_columns, nonzeros, build_s, "Model built."
-    );
+    info!(rows, columns, integer_columns, nonzeros, build_s, "Model built.");
 
     let solving = Instant::now();
     let Model {
@@ -170,9 +167,7 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
             .iter()
             .map(|on| {
                 on.as_ref().map_or_else(Vec::new, |cols| {
-                    cols.iter()
-                        .map(|c| c.value(&solved.columns).round())
-                        .collect()
+                    cols.iter().map(|c| c.value(&solved.columns).round()).collect()
                 })
             })
             .collect();
@@ -210,9 +205,7 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         index: &index,
         row_index: &row_index,
     };
-    Ok(extract_plan(
-        problem, &model, &solved, status, mip_gap, stats,
-    ))
+    Ok(extract_plan(problem, &model, &solved, status, mip_gap, stats))
 }
 
 /// Hands the rows to HiGHS with the options and solves.
@@ -360,8 +353,7 @@ fn extract_plan(
     }
     let facility_kw: Vec<f64> = (0..slots)
         .map(|t| {
-            (1.0 + problem.facility.overhead_fraction.at(t)) * total_it_kw[t]
-                + problem.facility.fixed_kw
+            (1.0 + problem.facility.overhead_fraction.at(t)) * total_it_kw[t] + problem.facility.fixed_kw
         })
         .collect();
 
@@ -418,10 +410,7 @@ fn extract_plan(
         infeasibilities: Vec::new(),
         scenario_costs,
         slot_start: (0..slots)
-            .map(|t| {
-                problem.start
-                    + chrono::Duration::minutes(i64::from(problem.slot_minutes) * t as i64)
-            })
+            .map(|t| problem.start + chrono::Duration::minutes(i64::from(problem.slot_minutes) * t as i64))
             .collect(),
         import_kw,
         peak_import_kw,

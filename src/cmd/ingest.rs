@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ingest::mqtt::intake::{self, IntakeConfig, IntakeStats};
-use ingest::mqtt::{BrokerOptions, MqttVersion};
 use ingest::sink::{self, SinkConfig};
 use ingest::store::{Durability, Retention, Store};
 use ingest::{Pipeline, PointMap, SystemClock};
@@ -17,16 +16,18 @@ use models::telemetry::topic_filter_problem;
 use tokio::sync::watch;
 use tracing::info;
 
+use super::broker::BrokerArgs;
 use crate::exit::BadInputExt;
+use crate::follow::Follower;
+use twin::estimate::Estimator;
 
 /// Arguments of `campustwin ingest`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Broker URL: mqtt://[user[:password]@]host[:port], or mqtts:// for TLS. Without it,
-    /// an embedded broker is started on --listen.
-    #[arg(long)]
-    pub broker: Option<String>,
-    /// Address of the embedded broker (only without --broker).
+    /// The broker; without --broker, an embedded one is started on --listen.
+    #[command(flatten)]
+    pub mqtt: BrokerArgs,
+    /// Address of the embedded broker, started when no --broker is given.
     #[arg(long, default_value = "127.0.0.1:1883")]
     pub listen: SocketAddr,
     /// Topic filter to subscribe to (repeatable). Default: the point map's topic filters,
@@ -58,18 +59,6 @@ pub struct Args {
     /// restarts, and distinct per process of a shared group.
     #[arg(long, default_value = "campustwin-ingest")]
     pub client_id: String,
-    /// MQTT protocol version: 3 (3.1.1) or 5.
-    #[arg(long, default_value = "3", value_parser = ["3", "5"])]
-    pub mqtt_version: String,
-    /// User name (overrides the URL's).
-    #[arg(long)]
-    pub username: Option<String>,
-    /// Environment variable holding the password.
-    #[arg(long)]
-    pub password_env: Option<String>,
-    /// PEM file of the certificate authority for mqtts:// (default: the system's roots).
-    #[arg(long)]
-    pub ca_file: Option<PathBuf>,
     /// Messages in flight between the broker and us (MQTT 5 receive maximum).
     #[arg(long, default_value_t = 1000)]
     pub inflight: u16,
@@ -83,6 +72,17 @@ pub struct Args {
     /// Width of a downsampled bucket, seconds.
     #[arg(long, default_value_t = 300)]
     pub bucket_s: i64,
+    /// Campus the twin estimator follows (its points are the readings' points); the
+    /// shipped example campus when absent.
+    #[arg(long)]
+    pub campus: Option<PathBuf>,
+    /// Do not run the twin estimator.
+    #[arg(long, conflicts_with_all = ["campus", "state_out"])]
+    pub no_estimator: bool,
+    /// Keep the estimator's state (loop estimates and alarms) in this JSON file,
+    /// rewritten every second.
+    #[arg(long)]
+    pub state_out: Option<PathBuf>,
     /// Days of downsampled buckets to keep.
     #[arg(long, default_value_t = 400.0)]
     pub downsampled_retention_days: f64,
@@ -114,10 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut problems = models::Problems::new();
     problems.positive("--raw-retention-days", args.raw_retention_days);
-    problems.positive(
-        "--downsampled-retention-days",
-        args.downsampled_retention_days,
-    );
+    problems.positive("--downsampled-retention-days", args.downsampled_retention_days);
     problems.check(args.bucket_s > 0, "--bucket-s", "must be > 0");
     problems.check(args.inflight > 0, "--inflight", "must be > 0");
     problems.into_result("arguments").bad_input()?;
@@ -131,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let broker_url = match &args.broker {
+    let broker_url = match &args.mqtt.broker {
         Some(url) => url.clone(),
         None => {
             runtime
@@ -140,26 +137,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("mqtt://{}", args.listen)
         }
     };
-    let mut broker = BrokerOptions::from_url(&broker_url, &args.client_id).bad_input()?;
-    broker.version = if args.mqtt_version == "5" {
-        MqttVersion::V5
-    } else {
-        MqttVersion::V311
-    };
-    broker.ca_file = args.ca_file.clone();
-    if let Some(user) = &args.username {
-        broker.username = Some(user.clone());
-    }
-    if let Some(var) = &args.password_env {
-        let password = std::env::var(var)
-            .with_context(|| format!("--password-env: environment variable {var} is not set"))
-            .bad_input()?;
-        broker.password = Some(password);
-    }
+    let broker = args.mqtt.options(&broker_url, &args.client_id)?;
     let durability = if args.durability == "normal" {
         Durability::Normal
     } else {
         Durability::Full
+    };
+    let estimator = if args.no_estimator {
+        None
+    } else {
+        let campus = super::load_campus(args.campus.as_deref())?;
+        Some(Estimator::new(&campus).context("--campus").bad_input()?)
     };
     let store = Store::open(&args.store, durability)?;
     let sink = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
@@ -179,12 +167,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.maintain_every = Duration::from_secs(600);
     let stats = Arc::new(IntakeStats::default());
     // Consumers of accepted readings (the twin estimator, the live service) subscribe here.
-    let (readings_tx, _) = tokio::sync::broadcast::channel(1024);
+    let (readings_tx, readings_rx) = tokio::sync::broadcast::channel(1024);
+    let follower = estimator.map(|e| Follower::start(e, readings_rx, args.state_out.clone()));
 
     let result = runtime.block_on(async {
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
-            wait_for_signal().await;
+            super::interrupted().await;
             let _ = stop_tx.send(true);
         });
         let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -217,6 +206,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         result
     });
+    // The intake has closed the broadcast: the follower ends with the readings it has.
+    let followed = follower.map(Follower::finish).transpose()?;
     let summary = serde_json::json!({
         "messages": stats.messages.load(Ordering::Relaxed),
         "readings": stats.readings.load(Ordering::Relaxed),
@@ -225,25 +216,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "commits": stats.commits.load(Ordering::Relaxed),
         "connections": stats.connections.load(Ordering::Relaxed),
         "deadletters_dropped": stats.deadletters_dropped.load(Ordering::Relaxed),
+        "estimator": followed,
     });
     println!("{summary}");
     result?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn report_every(stats: Arc<IntakeStats>, every: Duration) {

@@ -16,11 +16,9 @@ use crate::exit::BadInputExt;
 
 /// Arguments of `campustwin optimize`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Exit codes: 0 a plan was written; 1 a failure while solving; \
+#[command(after_help = "Exit codes: 0 a plan was written; 1 a failure while solving; \
 2 the problem file is invalid (nothing solved) or infeasible (the plan written names \
-what cannot be met)."
-)]
+what cannot be met).")]
 pub struct Args {
     /// Problem file (JSON, docs/optimizer-formulation.md).
     #[arg(required_unless_present = "example", conflicts_with = "example")]
@@ -117,13 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let writing = Instant::now();
     write_json(args.out.as_deref(), &plan)?;
     let write_s = writing.elapsed().as_secs_f64();
-    summarise(
-        &problem,
-        &plan,
-        read_s,
-        write_s,
-        report.recomputed.is_some(),
-    );
+    summarise(&problem, &plan, read_s, write_s, report.recomputed.is_some());
     if plan.status == PlanStatus::Infeasible {
         return Ok(ExitCode::from(2));
     }
@@ -158,13 +150,11 @@ fn write_example(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
 fn write_json<T: serde::Serialize>(out: Option<&Path>, value: &T) -> anyhow::Result<()> {
     match out {
         Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
             let mut w = BufWriter::new(file);
             serde_json::to_writer(&mut w, value)?;
             w.write_all(b"\n")?;
-            w.flush()
-                .with_context(|| format!("writing {}", path.display()))?;
+            w.flush().with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
@@ -202,9 +192,7 @@ fn summarise(problem: &ScheduleProblem, plan: &Plan, read_s: f64, write_s: f64, 
         "objective {:.2}: expected cost {:.2}{}",
         plan.objective.unwrap_or(f64::NAN),
         plan.expected_cost.unwrap_or(f64::NAN),
-        plan.cvar
-            .map(|c| format!(", CVaR {c:.2}"))
-            .unwrap_or_default()
+        plan.cvar.map(|c| format!(", CVaR {c:.2}")).unwrap_or_default()
     );
     let late: Vec<&str> = plan
         .jobs

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use models::campus::Campus;
 use models::load::{LoadSpec, LoadTable};
 use models::scenario::Scenario;
 use models::weather::Weather;
@@ -67,10 +66,7 @@ pub struct Args {
 
 /// Runs the simulation.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let campus = match &args.campus {
-        Some(path) => Campus::load(path).bad_input()?,
-        None => Campus::example().bad_input()?,
-    };
+    let campus = super::load_campus(args.campus.as_deref())?;
     let weather = match &args.weather {
         Some(path) => Weather::read(path).bad_input()?,
         None => campus.load_weather().context("site.weather_file").bad_input()?,

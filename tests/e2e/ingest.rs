@@ -19,8 +19,7 @@ fn readings(n: usize, offset: usize) -> Vec<Reading> {
     let base_ms = Utc::now().timestamp_millis() - 60_000;
     (offset..offset + n)
         .map(|i| Reading {
-            point: PointId::parse(&format!("hall-a/rack-{:04}/power_kw", i % 50))
-                .expect("point id"),
+            point: PointId::parse(&format!("hall-a/rack-{:04}/power_kw", i % 50)).expect("point id"),
             ts: Utc.timestamp_millis_opt(base_ms + i as i64).unwrap(),
             value: 20.0 + (i % 100) as f64 * 0.5,
         })
@@ -36,13 +35,11 @@ fn keys(readings: &[Reading]) -> HashSet<(String, i64)> {
 
 /// Every (point, ts) in the store, and the number of rows.
 fn stored(path: &Path) -> (HashSet<(String, i64)>, usize) {
-    let Ok(conn) =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let Ok(conn) = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return (HashSet::new(), 0);
     };
-    let Ok(mut q) =
-        conn.prepare("SELECT p.name, r.ts_ms FROM readings r JOIN points p ON p.id = r.point_id")
+    let Ok(mut q) = conn.prepare("SELECT p.name, r.ts_ms FROM readings r JOIN points p ON p.id = r.point_id")
     else {
         return (HashSet::new(), 0);
     };
@@ -112,8 +109,14 @@ impl Ingest {
         }
     }
 
-    /// SIGTERM; returns the JSON summary it printed.
+    /// SIGTERM; returns the JSON summary it printed last.
     fn stop(&mut self) -> serde_json::Value {
+        let mut lines = self.stop_with_alarms();
+        lines.pop().expect("a JSON summary on stdout")
+    }
+
+    /// SIGTERM; returns every JSON line it printed: the alarms, then the summary.
+    fn stop_with_alarms(&mut self) -> Vec<serde_json::Value> {
         let child = self.child.take().expect("running");
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
@@ -126,7 +129,10 @@ impl Ingest {
             out.status,
             self.log_text()
         );
-        serde_json::from_slice(&out.stdout).expect("a JSON summary on stdout")
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON lines on stdout"))
+            .collect()
     }
 }
 
@@ -196,10 +202,7 @@ fn publish(
                 }
             }
         }
-        let report = p
-            .finish(Duration::from_secs(60))
-            .await
-            .expect("publisher ends");
+        let report = p.finish(Duration::from_secs(60)).await.expect("publisher ends");
         report.published
     })
 }
@@ -295,19 +298,13 @@ fn influxdb_outage_is_spooled_and_drained() {
     );
     let stats = || -> serde_json::Value {
         let out = support::run(&["store", "stats", store.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("stats JSON")
     };
     let wait_pending = |pred: &dyn Fn(u64) -> bool, what: &str| {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let pending = stats()["sink_pending"]["influxdb"]
-                .as_u64()
-                .unwrap_or(u64::MAX);
+            let pending = stats()["sink_pending"]["influxdb"].as_u64().unwrap_or(u64::MAX);
             if pred(pending) {
                 return pending;
             }
@@ -503,8 +500,7 @@ fn a_flood_of_bad_payloads_costs_no_good_reading() {
         "--format",
         "json",
     ]);
-    let rows: Vec<serde_json::Value> =
-        serde_json::from_slice(&history.stdout).expect("history JSON");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).expect("history JSON");
     assert_eq!(rows.len(), ROUNDS);
     assert!(rows.iter().all(|r| r["value"] == 35.0));
     let summary = ingest.stop();
@@ -568,10 +564,7 @@ fn a_shared_subscription_splits_the_stream_between_mqtt_3_and_5_processes() {
         a.log_text(),
         b.log_text()
     );
-    assert!(
-        got_a.is_disjoint(&got_b),
-        "a reading went to both processes"
-    );
+    assert!(got_a.is_disjoint(&got_b), "a reading went to both processes");
     let union: HashSet<_> = got_a.union(&got_b).cloned().collect();
     assert!(
         union == keys(&all),
@@ -621,10 +614,7 @@ fn bad_flags_and_files_exit_with_code_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("point[0].unit") && err.contains("density"),
-        "{err}"
-    );
+    assert!(err.contains("point[0].unit") && err.contains("density"), "{err}");
     let out = support::run(&[
         "ingest",
         "--broker",
@@ -634,19 +624,9 @@ fn bad_flags_and_files_exit_with_code_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scheme `http`"));
-    let out = support::run(&[
-        "ingest",
-        "--topic",
-        "a/#/b",
-        "--broker",
-        "mqtt://127.0.0.1:1",
-    ]);
+    let out = support::run(&["ingest", "--topic", "a/#/b", "--broker", "mqtt://127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = support::run(&[
-        "store",
-        "stats",
-        dir.path().join("missing.db").to_str().unwrap(),
-    ]);
+    let out = support::run(&["store", "stats", dir.path().join("missing.db").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -696,18 +676,10 @@ unit = "gpm"
     let native = readings(5, 0);
     runtime().block_on(async {
         let options = BrokerOptions::from_url(&broker.url(), "pub-telegraf").unwrap();
-        let mut p = Publisher::connect(
-            &options,
-            "dfw1",
-            Framing::Single,
-            None,
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-        p.send_raw("telegraf/gw1/cdu", lines.into_bytes())
+        let mut p = Publisher::connect(&options, "dfw1", Framing::Single, None, Duration::from_secs(10))
             .await
             .unwrap();
+        p.send_raw("telegraf/gw1/cdu", lines.into_bytes()).await.unwrap();
         p.send(&native).await.unwrap(); // native readings beside, on campustwin/#
         let report = p.finish(Duration::from_secs(30)).await.unwrap();
         assert_eq!(report.messages, 6);
@@ -717,13 +689,7 @@ unit = "gpm"
     want.insert(("hall-a/cdu-03/tcs_flow_l_per_min".into(), ts));
     assert_exactly_once(&store, &want, &ingest);
     let read = |point: &str| -> f64 {
-        let out = support::run(&[
-            "history",
-            "--store",
-            store.to_str().unwrap(),
-            "--point",
-            point,
-        ]);
+        let out = support::run(&["history", "--store", store.to_str().unwrap(), "--point", point]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let row = text
             .lines()
@@ -737,4 +703,110 @@ unit = "gpm"
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["rejected"]["unknown_point"], 1, "{stats}"); // the status string field
     assert_eq!(stats["rejected"]["out_of_range"], 1, "{stats}"); // 9999 °F
+}
+
+#[test]
+fn simulated_sensors_feed_the_store_and_the_estimator_finds_the_failing_pump() {
+    let esif = support::repo_root().join("models/campuses/esif.toml");
+    let esif = esif.to_str().unwrap();
+    let state_dir = TempDir::new("sensors-state");
+    let state = state_dir.path().join("state.json");
+    let (_dir, broker, store, mut ingest) = with_broker(
+        "sensors",
+        &["--campus", esif, "--state-out", state.to_str().unwrap()],
+    );
+    // A CDU pump falls to half its flow and a return sensor drifts by 2 K a minute, both
+    // 3 s into a 45 s run.
+    let out = support::run(&[
+        "sensors",
+        "--broker",
+        &broker.url(),
+        "--campus",
+        esif,
+        "--duration-s",
+        "45",
+        "--fault",
+        "pump:hpc/cdu-03:0.5@3",
+        "--fault",
+        "drift:hpc/cdu-05/tcs_return_temp_c:120@3",
+        "--client-id",
+        "sensors-e2e",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let field = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
+    let published = field(&report, "published");
+    // Every sample of every point, less the dropouts, acknowledged.
+    assert_eq!(report["samples"], 45);
+    assert_eq!(
+        published,
+        45 * field(&report, "points") - field(&report, "dropped"),
+        "{report}"
+    );
+    assert!(report["rate_per_s"].as_f64().unwrap() > 100.0, "{report}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (stored(&store).1 as u64) < published && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut lines = ingest.stop_with_alarms();
+    let summary = lines.pop().unwrap();
+    assert_eq!(field(&summary, "readings"), published, "{summary}");
+    assert_eq!(stored(&store).1 as u64, published);
+    assert_eq!(field(&summary["estimator"], "readings"), published, "{summary}");
+
+    let alarms: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            let a = &l["alarm"];
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("pump_underperforming".to_owned(), "hpc/cdu-03".to_owned()),
+        (
+            "sensor_drift".to_owned(),
+            "hpc/cdu-05/tcs_return_temp_c".to_owned(),
+        ),
+    ];
+    for e in &expected {
+        assert!(alarms.contains(e), "{e:?} missing from {alarms:?}");
+    }
+    assert_eq!(alarms.len(), 2, "only the two faults: {alarms:?}");
+
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).expect("state file")).expect("state JSON");
+    let loops = state["loops"].as_array().unwrap();
+    assert_eq!(loops.len(), 10);
+    for l in loops {
+        let flow = l["flow_frac"].as_f64().unwrap();
+        let expected = if l["cdu"] == 3 { 0.5 } else { 1.0 };
+        assert!((flow - expected).abs() < 0.05, "{l}");
+    }
+}
+
+#[test]
+fn sensors_refuse_bad_flags_with_code_2() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--fault", "leak:hpc"], "--fault"),
+        (&["--rate", "0"], "--rate"),
+        (&["--campus", "no-such.toml"], "no-such.toml"),
+        (&["--fault", "pump:hpc/cdu-99:0.5"], "cdu"),
+        (&["--fault", "drift:hpc/cdu-99/tcs_return_temp_c:1"], "hpc/cdu-99"),
+    ];
+    let esif = support::repo_root().join("models/campuses/esif.toml");
+    for (flags, needle) in cases {
+        let mut args = vec!["sensors", "--broker", "mqtt://127.0.0.1:1", "--duration-s", "1"];
+        if !flags.contains(&"--campus") {
+            args.extend(["--campus", esif.to_str().unwrap()]);
+        }
+        args.extend_from_slice(flags);
+        let out = support::run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(needle), "{flags:?}: {stderr}");
+    }
 }

@@ -8,10 +8,7 @@ use models::schedule::{Plan, PlanStatus, ScheduleProblem};
 use crate::support::run;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "campustwin-e2e-optimize-{name}-{}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("campustwin-e2e-optimize-{name}-{}", std::process::id()));
     fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
@@ -71,12 +68,7 @@ fn example_is_solved_and_the_plan_checks() {
 fn plan_goes_to_stdout_without_out() {
     let dir = temp_dir("stdout");
     let problem_path = example_file(&dir, "3", "8");
-    let out = run(&[
-        "optimize",
-        problem_path.to_str().unwrap(),
-        "--method",
-        "simplex",
-    ]);
+    let out = run(&["optimize", problem_path.to_str().unwrap(), "--method", "simplex"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let plan: Plan = serde_json::from_slice(&out.stdout).expect("a plan on stdout");
     assert_eq!(plan.status, PlanStatus::Optimal);
@@ -86,8 +78,7 @@ fn plan_goes_to_stdout_without_out() {
 fn bad_problem_exits_2_naming_every_field() {
     let dir = temp_dir("bad");
     let problem_path = example_file(&dir, "3", "8");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     v["grid"]["import_limit_kw"] = serde_json::json!([1.0, 2.0]);
     v["grid"]["price_scenarios"][0]["probability"] = serde_json::json!(0.5);
     v["jobs"][1]["halls"] = serde_json::json!(["hall-z"]);
@@ -123,11 +114,9 @@ fn malformed_json_and_wrong_types_exit_2() {
     assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
 
     let problem_path = example_file(&dir, "2", "4");
-    let text = fs::read_to_string(&problem_path).unwrap().replacen(
-        "\"gpus\":8192",
-        "\"gpus\":\"many\"",
-        1,
-    );
+    let text = fs::read_to_string(&problem_path)
+        .unwrap()
+        .replacen("\"gpus\":8192", "\"gpus\":\"many\"", 1);
     fs::write(&broken, text).unwrap();
     let out = run(&["optimize", broken.to_str().unwrap()]);
     let err = stderr(&out);
@@ -145,8 +134,7 @@ fn malformed_json_and_wrong_types_exit_2() {
 fn infeasible_problem_writes_the_diagnosis_and_exits_2() {
     let dir = temp_dir("infeasible");
     let problem_path = example_file(&dir, "2", "8");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&problem_path).unwrap()).unwrap();
     let mut cooling = vec![9000.0; 8];
     cooling[5] = 700.0;
     v["halls"][1]["cooling_capacity_kw"] = serde_json::json!(cooling);

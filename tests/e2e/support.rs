@@ -78,9 +78,7 @@ pub fn server_binary(name: &str, package: &str) -> PathBuf {
             return p;
         }
     }
-    panic!(
-        "`{name}` is not installed: this test needs the Debian package `{package}` (.ci/run installs it)"
-    );
+    panic!("`{name}` is not installed: this test needs the Debian package `{package}` (.ci/run installs it)");
 }
 
 /// Sends SIGTERM (or SIGKILL with `kill`) to a child and waits for it.
@@ -215,13 +213,9 @@ impl VictoriaMetrics {
     /// A plain HTTP GET on 127.0.0.1; returns the body.
     pub fn get(&self, path_and_query: &str) -> String {
         use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port))
-            .expect("connect to victoria-metrics");
-        write!(
-            s,
-            "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-        )
-        .expect("request");
+        let mut s =
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect to victoria-metrics");
+        write!(s, "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request");
         let mut response = String::new();
         s.read_to_string(&mut response).expect("response");
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));

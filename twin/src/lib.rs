@@ -30,6 +30,7 @@ pub mod estimate;
 pub mod grid;
 pub mod it;
 pub mod power;
+pub mod sensors;
 pub mod sim;
 pub mod solve;
 

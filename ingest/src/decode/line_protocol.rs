@@ -36,10 +36,7 @@ pub struct LineError {
 }
 
 /// Decodes every line of `payload`; a bad line costs only itself.
-pub fn decode(
-    payload: &str,
-    precision: TimestampPrecision,
-) -> (Vec<LineValue<'_>>, Vec<LineError>) {
+pub fn decode(payload: &str, precision: TimestampPrecision) -> (Vec<LineValue<'_>>, Vec<LineError>) {
     let mut values = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in payload.lines().enumerate() {
@@ -48,10 +45,7 @@ pub fn decode(
             continue;
         }
         if let Err(detail) = decode_line(line, precision, &mut values) {
-            errors.push(LineError {
-                line: i + 1,
-                detail,
-            });
+            errors.push(LineError { line: i + 1, detail });
         }
     }
     (values, errors)
@@ -81,10 +75,7 @@ fn decode_line<'a>(
         .ok_or_else(|| format!("timestamp `{ts}` is out of range"))?;
 
     let mut parts = Parts::new(series, ',', false);
-    let measurement = parts
-        .next()
-        .filter(|m| !m.is_empty())
-        .ok_or("no measurement")?;
+    let measurement = parts.next().filter(|m| !m.is_empty()).ok_or("no measurement")?;
     let measurement = unescape(measurement);
     let mut tags = Vec::new();
     for tag in parts {

@@ -59,10 +59,7 @@ struct Item<'a> {
 }
 
 /// Decodes a single-reading payload whose point is `source` (from the topic).
-pub fn decode_single<'a>(
-    source: &'a str,
-    payload: &'a [u8],
-) -> Result<NativeValue<'a>, NativeError> {
+pub fn decode_single<'a>(source: &'a str, payload: &'a [u8]) -> Result<NativeValue<'a>, NativeError> {
     match serde_json::from_slice::<Single<'a>>(payload) {
         Ok(s) => Ok(NativeValue {
             source: Cow::Borrowed(source),
@@ -117,10 +114,7 @@ pub fn decode_batch(payload: &[u8]) -> (Vec<NativeValue<'_>>, Vec<NativeError>) 
             Ok(item) => values.push(item.into_value().into_owned()),
             Err(e) => errors.push(NativeError {
                 item: Some(i),
-                source: item
-                    .get("point")
-                    .and_then(|p| p.as_str())
-                    .map(str::to_owned),
+                source: item.get("point").and_then(|p| p.as_str()).map(str::to_owned),
                 detail: e.to_string(),
             }),
         }
@@ -227,16 +221,11 @@ mod tests {
 
     #[test]
     fn a_single_reading_decodes_with_either_timestamp_form() {
-        let v = decode_single(
-            "grid/import_kw",
-            br#"{"ts":"2026-07-01T00:00:01.5Z","value":12}"#,
-        )
-        .unwrap();
+        let v = decode_single("grid/import_kw", br#"{"ts":"2026-07-01T00:00:01.5Z","value":12}"#).unwrap();
         assert_eq!(v.ts_ms, 1_782_864_001_500);
         assert_eq!(v.value, 12.0);
         assert_eq!(v.unit, None);
-        let v =
-            decode_single("x_kw", br#"{"ts":1782864001500,"value":"3.5","unit":"MW"}"#).unwrap();
+        let v = decode_single("x_kw", br#"{"ts":1782864001500,"value":"3.5","unit":"MW"}"#).unwrap();
         assert_eq!(
             (v.ts_ms, v.value, v.unit.as_deref()),
             (1_782_864_001_500, 3.5, Some("MW"))

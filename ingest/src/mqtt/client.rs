@@ -107,10 +107,7 @@ impl Client {
     /// Subscribes at QoS 1.
     pub async fn subscribe(&self, filter: &str) -> Result<()> {
         match self {
-            Client::V4(c) => c
-                .subscribe(filter, QoS::AtLeastOnce)
-                .await
-                .map_err(mqtt_err),
+            Client::V4(c) => c.subscribe(filter, QoS::AtLeastOnce).await.map_err(mqtt_err),
             Client::V5(c) => c
                 .subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
                 .await
@@ -126,12 +123,7 @@ impl Client {
                 .await
                 .map_err(mqtt_err),
             Client::V5(c) => c
-                .publish(
-                    topic,
-                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                    false,
-                    payload,
-                )
+                .publish(topic, rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, payload)
                 .await
                 .map_err(mqtt_err),
         }

@@ -345,15 +345,11 @@ fn writer_loop(
             }
         };
         stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats
-            .readings
-            .fetch_add(committed.inserted, Ordering::Relaxed);
+        stats.readings.fetch_add(committed.inserted, Ordering::Relaxed);
         stats
             .duplicates
             .fetch_add(committed.duplicates, Ordering::Relaxed);
-        stats
-            .rejected
-            .fetch_add(committed.rejected, Ordering::Relaxed);
+        stats.rejected.fetch_add(committed.rejected, Ordering::Relaxed);
         let mut messages = Vec::with_capacity(batch.len());
         let mut readings = Vec::new();
         let listening = accepted.as_ref().is_some_and(|tx| tx.receiver_count() > 0);

@@ -63,9 +63,7 @@ impl BrokerOptions {
             "mqtt" | "tcp" => false,
             "mqtts" | "ssl" => true,
             other => {
-                return Err(bad(&format!(
-                    "unknown scheme `{other}` (mqtt, tcp, mqtts, ssl)"
-                )));
+                return Err(bad(&format!("unknown scheme `{other}` (mqtt, tcp, mqtts, ssl)")));
             }
         };
         let rest = rest.trim_end_matches('/');
@@ -85,10 +83,7 @@ impl BrokerOptions {
                 let port = p
                     .parse::<u16>()
                     .map_err(|_| bad(&format!("port `{p}` is not a number 0-65535")))?;
-                (
-                    h.trim_start_matches('[').trim_end_matches(']').to_owned(),
-                    port,
-                )
+                (h.trim_start_matches('[').trim_end_matches(']').to_owned(), port)
             }
             _ => (hostport.to_owned(), if tls { 8883 } else { 1883 }),
         };
@@ -177,15 +172,9 @@ mod tests {
     #[test]
     fn urls_give_host_port_tls_and_credentials() {
         let o = BrokerOptions::from_url("mqtt://127.0.0.1:18830", "c").unwrap();
-        assert_eq!(
-            (o.host.as_str(), o.port, o.tls),
-            ("127.0.0.1", 18830, false)
-        );
+        assert_eq!((o.host.as_str(), o.port, o.tls), ("127.0.0.1", 18830, false));
         let o = BrokerOptions::from_url("mqtts://ingest:s3cret@broker.example", "c").unwrap();
-        assert_eq!(
-            (o.host.as_str(), o.port, o.tls),
-            ("broker.example", 8883, true)
-        );
+        assert_eq!((o.host.as_str(), o.port, o.tls), ("broker.example", 8883, true));
         assert_eq!(
             (o.username.as_deref(), o.password.as_deref()),
             (Some("ingest"), Some("s3cret"))

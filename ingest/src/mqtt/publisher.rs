@@ -101,14 +101,16 @@ impl Publisher {
         let task_shared = shared.clone();
         let task = tokio::spawn(async move {
             let mut in_flight: HashMap<u16, u64> = HashMap::new();
+            // Warn once per lost connection, not at every attempt to get it back.
+            let mut lost = false;
             loop {
                 match events.poll().await {
                     Ok(Event::Connected { .. }) => {
+                        lost = false;
                         let _ = connected_tx.send(true);
                     }
                     Ok(Event::Sent(pkid)) => {
-                        if let std::collections::hash_map::Entry::Vacant(e) = in_flight.entry(pkid)
-                        {
+                        if let std::collections::hash_map::Entry::Vacant(e) = in_flight.entry(pkid) {
                             // invariant: every publish pushed its size before it was sent.
                             let size = task_shared
                                 .queued_sizes
@@ -120,9 +122,7 @@ impl Publisher {
                     }
                     Ok(Event::Acked(pkid)) => {
                         if let Some(size) = in_flight.remove(&pkid) {
-                            task_shared
-                                .acked_readings
-                                .fetch_add(size, Ordering::Relaxed);
+                            task_shared.acked_readings.fetch_add(size, Ordering::Relaxed);
                             task_shared.acked_messages.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -131,7 +131,10 @@ impl Publisher {
                         if task_shared.stopping.load(Ordering::Relaxed) {
                             break;
                         }
-                        warn!(error = %e, "Publisher lost the broker; reconnecting.");
+                        if !lost {
+                            warn!(error = %e, "Publisher lost the broker; reconnecting.");
+                        }
+                        lost = true;
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                 }
@@ -207,8 +210,7 @@ impl Publisher {
     /// reports.
     pub async fn finish(mut self, timeout: Duration) -> Result<PublishReport> {
         let deadline = Instant::now() + timeout;
-        while self.shared.acked_messages.load(Ordering::Relaxed) < self.messages
-            && Instant::now() < deadline
+        while self.shared.acked_messages.load(Ordering::Relaxed) < self.messages && Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -282,10 +284,7 @@ mod tests {
         let pipeline = crate::Pipeline::default();
         let (topic, payload) = encode("dfw1", Framing::Single, &readings[..1]);
         assert_eq!(topic, "campustwin/dfw1/hall-a/rack-0000/power_kw");
-        assert_eq!(
-            pipeline.process(&topic, &payload, now).readings,
-            readings[..1]
-        );
+        assert_eq!(pipeline.process(&topic, &payload, now).readings, readings[..1]);
         let (topic, payload) = encode("dfw1", Framing::Batch(10), &readings);
         assert_eq!(topic, "campustwin/dfw1/batch");
         assert_eq!(pipeline.process(&topic, &payload, now).readings, readings);

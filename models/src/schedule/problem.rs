@@ -252,11 +252,7 @@ impl ScheduleProblem {
         let mut p = Problems::new();
         p.check(self.slot_minutes > 0, "slot_minutes", "must be > 0");
         p.check(self.slots > 0, "slots", "must be > 0");
-        p.check(
-            !self.halls.is_empty(),
-            "halls",
-            "must list at least one hall",
-        );
+        p.check(!self.halls.is_empty(), "halls", "must list at least one hall");
         unique_ids(&mut p, "halls", self.halls.iter().map(|h| h.id.as_str()));
         for (i, hall) in self.halls.iter().enumerate() {
             hall.validate(&mut p, &format!("halls[{i}]"), self.slots);
@@ -305,10 +301,7 @@ impl Hall {
     fn validate(&self, p: &mut Problems, path: &str, slots: usize) {
         p.check(self.gpus > 0, format!("{path}.gpus"), "must be > 0");
         p.non_negative(format!("{path}.idle_kw_per_gpu"), self.idle_kw_per_gpu);
-        p.non_negative(
-            format!("{path}.aux_kw_per_busy_gpu"),
-            self.aux_kw_per_busy_gpu,
-        );
+        p.non_negative(format!("{path}.aux_kw_per_busy_gpu"), self.aux_kw_per_busy_gpu);
         p.non_negative(format!("{path}.min_cap_kw"), self.min_cap_kw);
         p.positive(format!("{path}.max_cap_kw"), self.max_cap_kw);
         if self.min_cap_kw.is_finite() && self.max_cap_kw.is_finite() {
@@ -333,10 +326,7 @@ impl Hall {
     fn validate_curve(&self, p: &mut Problems, path: &str) {
         let curve = &self.throughput_curve;
         if curve.len() < 2 {
-            p.push(
-                path,
-                format!("must have at least 2 points, got {}", curve.len()),
-            );
+            p.push(path, format!("must have at least 2 points, got {}", curve.len()));
             return;
         }
         let mut finite = true;
@@ -420,12 +410,8 @@ impl Hall {
 
 impl Facility {
     fn validate(&self, p: &mut Problems, slots: usize) {
-        self.overhead_fraction.validate(
-            p,
-            "facility.overhead_fraction",
-            slots,
-            series::non_negative,
-        );
+        self.overhead_fraction
+            .validate(p, "facility.overhead_fraction", slots, series::non_negative);
         p.non_negative("facility.fixed_kw", self.fixed_kw);
         if let Some(ramp) = self.ramp_limit_kw_per_slot {
             p.positive("facility.ramp_limit_kw_per_slot", ramp);
@@ -448,19 +434,11 @@ impl Grid {
         let mut total = 0.0;
         for (s, scenario) in self.price_scenarios.iter().enumerate() {
             let path = format!("grid.price_scenarios[{s}]");
-            p.within(
-                format!("{path}.probability"),
-                scenario.probability,
-                0.0,
-                1.0,
-            );
+            p.within(format!("{path}.probability"), scenario.probability, 0.0, 1.0);
             total += scenario.probability;
-            scenario.price_per_mwh.validate(
-                p,
-                &format!("{path}.price_per_mwh"),
-                slots,
-                series::finite,
-            );
+            scenario
+                .price_per_mwh
+                .validate(p, &format!("{path}.price_per_mwh"), slots, series::finite);
         }
         if total.is_finite() {
             p.check(
@@ -493,10 +471,7 @@ impl Battery {
             p.check(
                 self.soc_min <= self.soc_max,
                 "battery.soc_max",
-                format!(
-                    "must be >= soc_min ({}), got {}",
-                    self.soc_min, self.soc_max
-                ),
+                format!("must be >= soc_min ({}), got {}", self.soc_min, self.soc_max),
             );
             p.check(
                 self.soc_min <= self.soc_initial && self.soc_initial <= self.soc_max,
@@ -515,12 +490,7 @@ impl Generator {
         p.non_negative(format!("{path}.max_kw"), self.max_kw);
         p.non_negative(format!("{path}.ramp_kw_per_slot"), self.ramp_kw_per_slot);
         if self.max_kw.is_finite() {
-            p.within(
-                format!("{path}.initial_kw"),
-                self.initial_kw,
-                0.0,
-                self.max_kw,
-            );
+            p.within(format!("{path}.initial_kw"), self.initial_kw, 0.0, self.max_kw);
         }
         p.finite(format!("{path}.cost_per_mwh"), self.cost_per_mwh);
         p.non_negative(format!("{path}.carbon_kg_per_mwh"), self.carbon_kg_per_mwh);
@@ -546,19 +516,13 @@ impl Job {
         } else if self.deadline_slot > problem.slots {
             p.push(
                 format!("{path}.deadline_slot"),
-                format!(
-                    "must be <= slots ({}), got {}",
-                    problem.slots, self.deadline_slot
-                ),
+                format!("must be <= slots ({}), got {}", problem.slots, self.deadline_slot),
             );
         }
         let mut seen = HashSet::new();
         for (k, hall) in self.halls.iter().enumerate() {
             if problem.hall_index(hall).is_none() {
-                p.push(
-                    format!("{path}.halls[{k}]"),
-                    format!("unknown hall \"{hall}\""),
-                );
+                p.push(format!("{path}.halls[{k}]"), format!("unknown hall \"{hall}\""));
             } else if !seen.insert(hall.as_str()) {
                 p.push(
                     format!("{path}.halls[{k}]"),

@@ -101,9 +101,7 @@ mod tests {
         let many: Series = serde_json::from_str("[1, 2, 3]").unwrap();
         assert_eq!(one.values(2), vec![3.5, 3.5]);
         assert_eq!(many.values(3), vec![1.0, 2.0, 3.0]);
-        let err = serde_json::from_str::<Series>("\"x\"")
-            .unwrap_err()
-            .to_string();
+        let err = serde_json::from_str::<Series>("\"x\"").unwrap_err().to_string();
         assert!(err.contains("a number, or an array"), "{err}");
     }
 

@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use point_map::{
-    LimitsSpec, PayloadFormat, PointMapSpec, PointRule, TimestampPrecision, TopicRule,
-    placeholders, topic_filter_problem,
+    LimitsSpec, PayloadFormat, PointMapSpec, PointRule, TimestampPrecision, TopicRule, placeholders,
+    topic_filter_problem,
 };
 pub use unit::{Dimension, Quantity, Unit, UnitError};
 
@@ -231,12 +231,7 @@ mod tests {
             assert!(err.contains(why), "{id}: {err}");
         }
         let long = format!("{}/power_kw", "a".repeat(250));
-        assert!(
-            PointId::parse(&long)
-                .unwrap_err()
-                .to_string()
-                .contains("longer")
-        );
+        assert!(PointId::parse(&long).unwrap_err().to_string().contains("longer"));
     }
 
     #[test]
@@ -249,10 +244,9 @@ mod tests {
 
     #[test]
     fn a_reading_round_trips_through_json_and_refuses_bad_point_ids() {
-        let reading: Reading = serde_json::from_str(
-            r#"{"point":"grid/import_kw","ts":"2026-07-01T00:00:00Z","value":1500.5}"#,
-        )
-        .unwrap();
+        let reading: Reading =
+            serde_json::from_str(r#"{"point":"grid/import_kw","ts":"2026-07-01T00:00:00Z","value":1500.5}"#)
+                .unwrap();
         assert_eq!(reading.point.as_str(), "grid/import_kw");
         let back = serde_json::to_string(&reading).unwrap();
         assert_eq!(serde_json::from_str::<Reading>(&back).unwrap(), reading);

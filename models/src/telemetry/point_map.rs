@@ -250,8 +250,7 @@ impl PointMapSpec {
     /// reported with its path.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self> {
         let de = toml::Deserializer::parse(text).map_err(|e| Error::parse(file, e))?;
-        let spec: PointMapSpec =
-            serde_path_to_error::deserialize(de).map_err(|e| Error::parse(file, e))?;
+        let spec: PointMapSpec = serde_path_to_error::deserialize(de).map_err(|e| Error::parse(file, e))?;
         spec.validate().into_result(file)?;
         Ok(spec)
     }
@@ -277,11 +276,7 @@ impl PointMapSpec {
         let l = &self.limits;
         p.positive("limits.max_future_s", l.max_future_s);
         p.positive("limits.max_age_s", l.max_age_s);
-        p.check(
-            l.max_payload_bytes > 0,
-            "limits.max_payload_bytes",
-            "must be > 0",
-        );
+        p.check(l.max_payload_bytes > 0, "limits.max_payload_bytes", "must be > 0");
         p
     }
 }
@@ -297,16 +292,10 @@ impl PointRule {
             );
         }
         if line && (self.measurement.is_none() || self.field.is_none()) {
-            p.push(
-                path,
-                "a line-protocol rule needs both `measurement` and `field`",
-            );
+            p.push(path, "a line-protocol rule needs both `measurement` and `field`");
         }
         if native && !self.tags.is_empty() {
-            p.push(
-                format!("{path}.tags"),
-                "only line-protocol rules match tags",
-            );
+            p.push(format!("{path}.tags"), "only line-protocol rules match tags");
         }
         let captures = match &self.source {
             Some(source) => match placeholders(source) {
@@ -429,10 +418,7 @@ max_future_s = 60
         )
         .unwrap_err()
         .to_string();
-        assert!(
-            err.contains("map.toml") && err.contains("point[0]"),
-            "{err}"
-        );
+        assert!(err.contains("map.toml") && err.contains("point[0]"), "{err}");
         assert!(err.contains("unknown field `units`"), "{err}");
     }
 

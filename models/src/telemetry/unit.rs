@@ -369,19 +369,14 @@ impl Unit {
 
     /// Checks that values in this unit can be converted into `to` (with a density when
     /// volume and mass flow meet).
-    pub fn check_convertible(
-        self,
-        to: Unit,
-        density_kg_per_m3: Option<f64>,
-    ) -> Result<(), UnitError> {
+    pub fn check_convertible(self, to: Unit, density_kg_per_m3: Option<f64>) -> Result<(), UnitError> {
         let (a, b) = (self.dimension(), to.dimension());
         if a == b {
             return Ok(());
         }
         let flows = matches!(
             (a, b),
-            (Dimension::VolumeFlow, Dimension::MassFlow)
-                | (Dimension::MassFlow, Dimension::VolumeFlow)
+            (Dimension::VolumeFlow, Dimension::MassFlow) | (Dimension::MassFlow, Dimension::VolumeFlow)
         );
         if !flows {
             return Err(UnitError::Mismatch { from: self, to });
@@ -394,12 +389,7 @@ impl Unit {
 
     /// Converts `value` in this unit into `to`. Volume ↔ mass flow uses
     /// `density_kg_per_m3`.
-    pub fn convert(
-        self,
-        value: f64,
-        to: Unit,
-        density_kg_per_m3: Option<f64>,
-    ) -> Result<f64, UnitError> {
+    pub fn convert(self, value: f64, to: Unit, density_kg_per_m3: Option<f64>) -> Result<f64, UnitError> {
         self.check_convertible(to, density_kg_per_m3)?;
         let base = self.unit_to_base(value);
         let base = match (self.dimension(), to.dimension(), density_kg_per_m3) {
@@ -475,18 +465,12 @@ mod tests {
     #[test]
     fn flow_across_volume_and_mass_needs_a_density() {
         // 60 L/min of water (1000 kg/m³) is 1 kg/s.
-        let kg_per_s = Unit::LPerMin
-            .convert(60.0, Unit::KgPerS, Some(1000.0))
-            .unwrap();
+        let kg_per_s = Unit::LPerMin.convert(60.0, Unit::KgPerS, Some(1000.0)).unwrap();
         assert!(close(kg_per_s, 1.0));
-        let l_per_min = Unit::KgPerS
-            .convert(1.0, Unit::LPerMin, Some(1000.0))
-            .unwrap();
+        let l_per_min = Unit::KgPerS.convert(1.0, Unit::LPerMin, Some(1000.0)).unwrap();
         assert!(close(l_per_min, 60.0));
         // 100 gpm of PG25 (1021.5 kg/m³).
-        let kg_per_s = Unit::Gpm
-            .convert(100.0, Unit::KgPerS, Some(1021.5))
-            .unwrap();
+        let kg_per_s = Unit::Gpm.convert(100.0, Unit::KgPerS, Some(1021.5)).unwrap();
         assert!(close(kg_per_s, 100.0 * 3.785_411_784 * 1.0215 / 60.0));
         assert!(matches!(
             Unit::Gpm.convert(1.0, Unit::KgPerS, None),

@@ -1,8 +1,7 @@
 //! Properties of random valid small problems.
 
 use models::schedule::{
-    Battery, Facility, Generator, Grid, Hall, Job, PlanStatus, PriceScenario, Risk,
-    ScheduleProblem, Series,
+    Battery, Facility, Generator, Grid, Hall, Job, PlanStatus, PriceScenario, Risk, ScheduleProblem, Series,
 };
 use proptest::prelude::*;
 
@@ -41,10 +40,7 @@ fn random_problem(seed: u64) -> ScheduleProblem {
             }
         })
         .collect();
-    let idle_kw: f64 = halls
-        .iter()
-        .map(|h| h.idle_kw_per_gpu * f64::from(h.gpus))
-        .sum();
+    let idle_kw: f64 = halls.iter().map(|h| h.idle_kw_per_gpu * f64::from(h.gpus)).sum();
     let overhead = rng.range(0.0, 0.2);
     let fixed_kw = rng.range(0.0, 5.0);
     let scenarios = rng.int(1, 2);

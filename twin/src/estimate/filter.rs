@@ -183,6 +183,14 @@ impl LoopFilter {
         }
     }
 
+    /// Admits an abrupt change of what `channel` measures (a pump failing or starting): the
+    /// state's variance there grows by the residual's square, so that the next update
+    /// follows the reading instead of averaging the jump away as noise.
+    pub fn admit_step(&mut self, channel: Channel, residual: f64) {
+        let i = channel_index(channel);
+        self.p[(i, i)] += residual * residual;
+    }
+
     /// Updates with one reading (temperatures in °C, flow as a fraction of design).
     pub fn update(&mut self, channel: Channel, value: f64) -> Innovation {
         let i = channel_index(channel);

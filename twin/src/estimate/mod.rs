@@ -30,6 +30,10 @@ use filter::{Channel, LoopFilter};
 const TEMP_NOISE_K: f64 = 0.2;
 /// Measurement noise assumed for loop flows, fraction of design.
 const FLOW_NOISE_FRAC: f64 = 0.02;
+/// A flow reading this many standard deviations off the prediction is taken as a step of
+/// the pump (a trip, a start), not as noise: flow changes in a second, a drifting sensor
+/// does not.
+const FLOW_STEP_SIGMA: f64 = 5.0;
 /// Alarms kept in the state, newest last.
 const ALARMS_KEPT: usize = 200;
 
@@ -87,6 +91,8 @@ pub struct EstimatorState {
     pub readings: u64,
     /// Readings of points the estimator does not use.
     pub ignored: u64,
+    /// Loop readings older than the loop's estimate (redelivered or late), not taken in.
+    pub out_of_order: u64,
     /// Per CDU loop.
     pub loops: Vec<LoopEstimate>,
     /// Alarms raised, oldest first (the last 200).
@@ -104,6 +110,7 @@ pub struct Estimator {
     facility_supply_c: Option<f64>,
     readings: u64,
     ignored: u64,
+    out_of_order: u64,
     alarms: Vec<Alarm>,
 }
 
@@ -181,6 +188,7 @@ impl Estimator {
             facility_supply_c: None,
             readings: 0,
             ignored: 0,
+            out_of_order: 0,
             alarms: Vec::new(),
         })
     }
@@ -220,6 +228,10 @@ impl Estimator {
         if !e.started {
             e.filter.t_s = t_s;
             e.started = true;
+        } else if t_s < e.filter.t_s {
+            // The filter has moved past it: taking it in would mix two times.
+            self.out_of_order += 1;
+            return Vec::new();
         }
         e.filter.predict(t_s, power_w, facility_c);
         let measured = match channel {
@@ -238,6 +250,10 @@ impl Estimator {
         let innovation = if watch.stuck || watch.drifting {
             e.filter.innovation(channel, measured)
         } else {
+            let before = e.filter.innovation(channel, measured);
+            if channel == Channel::Flow && before.normalized().abs() > FLOW_STEP_SIGMA {
+                e.filter.admit_step(channel, before.residual);
+            }
             e.filter.update(channel, measured)
         };
         let mut raised = Vec::new();
@@ -294,6 +310,7 @@ impl Estimator {
             as_of: self.latest,
             readings: self.readings,
             ignored: self.ignored,
+            out_of_order: self.out_of_order,
             loops: self
                 .loops
                 .iter()

@@ -1,0 +1,52 @@
+//! MQTT broker arguments shared by the commands that talk to a broker.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ingest::mqtt::{BrokerOptions, MqttVersion};
+
+use crate::exit::BadInputExt;
+
+/// How to reach and log in to an MQTT broker.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BrokerArgs {
+    /// Broker URL: mqtt://[user[:password]@]host[:port], or mqtts:// for TLS.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// MQTT protocol version: 3 (3.1.1) or 5.
+    #[arg(long, default_value = "3", value_parser = ["3", "5"])]
+    pub mqtt_version: String,
+    /// User name (overrides the URL's).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// PEM file of the certificate authority for mqtts:// (default: the system's roots).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl BrokerArgs {
+    /// Connection options for the broker at `url` as client `client_id`; errors are the
+    /// user's (exit 2).
+    pub fn options(&self, url: &str, client_id: &str) -> anyhow::Result<BrokerOptions> {
+        let mut broker = BrokerOptions::from_url(url, client_id).bad_input()?;
+        broker.version = if self.mqtt_version == "5" {
+            MqttVersion::V5
+        } else {
+            MqttVersion::V311
+        };
+        broker.ca_file = self.ca_file.clone();
+        if let Some(user) = &self.username {
+            broker.username = Some(user.clone());
+        }
+        if let Some(var) = &self.password_env {
+            let password = std::env::var(var)
+                .with_context(|| format!("--password-env: environment variable {var} is not set"))
+                .bad_input()?;
+            broker.password = Some(password);
+        }
+        Ok(broker)
+    }
+}
