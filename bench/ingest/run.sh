@@ -2,7 +2,7 @@
 # Ingest throughput and memory benchmark against a real Mosquitto on this machine.
 #
 #   bench/ingest/run.sh [--runs 3] [--readings 2000000] [--batch 100] [--durability full]
-#                       [--soak-minutes 0] [--soak-rate 100000]
+#                       [--soak-minutes 0] [--soak-rate 100000] [--soak-source sensors|gen]
 #
 # Each run starts a fresh Mosquitto on a free port and publishes the same pre-generated
 # stream of native batch payloads (bench/ingest/gen.py, --batch readings per message) with
@@ -13,13 +13,16 @@
 #     / time from the first publish until `campustwin store stats` counts every reading
 #     (no loss: the run fails unless the store holds exactly the readings published).
 # Medians of the runs are printed, with the ingest process's peak RSS.
-# --soak-minutes M publishes at --soak-rate readings/s (paced generator piped into
-# mosquitto_pub) for M minutes and prints ingest's RSS and store rate every 30 s.
+# --soak-minutes M publishes at --soak-rate readings/s for M minutes and prints ingest's
+# RSS and store rate every 30 s. The source is `campustwin sensors --rate` (the example
+# campus's twin in real time, its interval shortened to reach the rate), or with
+# --soak-source gen the paced generator piped into mosquitto_pub. With sensors, the run
+# ends by checking that the store holds every reading the broker acknowledged.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-RUNS=3 READINGS=2000000 BATCH=100 DURABILITY=full SOAK_MIN=0 SOAK_RATE=100000
+RUNS=3 READINGS=2000000 BATCH=100 DURABILITY=full SOAK_MIN=0 SOAK_RATE=100000 SOAK_SOURCE=sensors
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --durability) DURABILITY=$2; shift 2 ;;
     --soak-minutes) SOAK_MIN=$2; shift 2 ;;
     --soak-rate) SOAK_RATE=$2; shift 2 ;;
+    --soak-source) SOAK_SOURCE=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -139,8 +143,13 @@ PY
 
 if [ "$SOAK_MIN" -gt 0 ]; then
   d=$OUT/soak; start_mosquitto "$d"; start_ingest "$d"
-  python3 bench/ingest/gen.py --lines 0 --batch "$BATCH" --points $((BATCH * 10)) --rate "$SOAK_RATE" \
-    | mosquitto_pub -p "$MQ_PORT" -q 1 -M 1000 -t campustwin/bench/batch -l &
+  if [ "$SOAK_SOURCE" = sensors ]; then
+    "$BIN" sensors --broker "mqtt://127.0.0.1:$MQ_PORT" --rate "$SOAK_RATE" --batch "$BATCH" \
+      --duration-s $((SOAK_MIN * 60)) --client-id bench-sensors > "$d/sensors.json" 2> "$d/sensors.log" &
+  else
+    python3 bench/ingest/gen.py --lines 0 --batch "$BATCH" --points $((BATCH * 10)) --rate "$SOAK_RATE" \
+      | mosquitto_pub -p "$MQ_PORT" -q 1 -M 1000 -t campustwin/bench/batch -l &
+  fi
   GEN=$!; PIDS+=("$GEN")
   echo "soak: $SOAK_RATE readings/s for $SOAK_MIN min; every 30 s: elapsed_s, ingest RSS kB, readings stored, store rate/s" >&2
   last=0 start=$(date +%s) t_last=$start
@@ -150,9 +159,21 @@ if [ "$SOAK_MIN" -gt 0 ]; then
     echo "soak $(( t - start )) s: rss_kb=$(rss_kb "$IN_PID") stored=$n rate_per_s=$(( (n - last) / (t - t_last) )) mean_rate_per_s=$(( n / (t - start) ))"
     last=$n t_last=$t
   done
-  kill "$GEN" 2>/dev/null || true
+  if [ "$SOAK_SOURCE" = sensors ]; then
+    wait "$GEN" || { echo "sensors failed:" >&2; cat "$d/sensors.log" >&2; exit 1; }
+    published=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"])' "$d/sensors.json")
+    for _ in $(seq 300); do [ "$(stored "$d/store.db")" -ge "$published" ] && break; sleep 0.2; done
+    echo "sensors: $(cat "$d/sensors.json")"
+  else
+    kill "$GEN" 2>/dev/null || true
+  fi
   echo "soak peak RSS kB: $(hwm_kb "$IN_PID")"
   kill -TERM "$IN_PID"; wait "$IN_PID" || true
-  cat "$d/ingest.json"
+  tail -n 1 "$d/ingest.json"
+  if [ "$SOAK_SOURCE" = sensors ]; then
+    n=$(stored "$d/store.db")
+    [ "$n" -eq "$published" ] || { echo "soak: store holds $n readings, the broker acknowledged $published" >&2; exit 1; }
+    echo "soak: store holds every acknowledged reading ($n)"
+  fi
   rm -f "$d"/store.db*
 fi

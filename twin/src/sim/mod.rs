@@ -41,6 +41,9 @@ use crate::it::load::{HallLoad, LoadProfile};
 use events::EventSchedule;
 pub(crate) use integrate::Integrator;
 
+/// Segment length of the warm-up, s.
+const WARMUP_SEGMENT_S: f64 = 60.0;
+
 /// How a run is set up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
@@ -170,7 +173,10 @@ impl Simulation {
         inputs: &mut Inputs,
         engines: &mut [EngineState],
     ) -> Result<()> {
-        let segment_s = self.options.step_s.min(60.0);
+        // A minute of control period whatever the output step: the warm-up only has to
+        // reach the steady state, and a run stepped every few milliseconds (the sensor
+        // simulator at a high rate) would otherwise spend minutes on it.
+        let segment_s = WARMUP_SEGMENT_S;
         let mut t = -self.options.warmup_s;
         while t < -1e-9 {
             let end = (t + segment_s).min(0.0);
