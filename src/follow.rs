@@ -48,14 +48,18 @@ struct AlarmLine<'a> {
 
 impl Follower {
     /// Starts following `readings` with `estimator`; writes the state to `state_file`
-    /// (atomically) when given.
+    /// (atomically) when given, a first time before it returns, so that a file that cannot
+    /// be written is an error now rather than a silent stop later.
     pub fn start(
         estimator: Estimator,
         readings: broadcast::Receiver<Arc<Vec<Reading>>>,
         state_file: Option<PathBuf>,
-    ) -> Follower {
+    ) -> anyhow::Result<Follower> {
+        if let Some(path) = &state_file {
+            keep(&estimator, path)?;
+        }
         let thread = std::thread::spawn(move || follow(estimator, readings, state_file.as_deref()));
-        Follower { thread }
+        Ok(Follower { thread })
     }
 
     /// Waits for the intake to close its broadcast, then for the last state to be kept.

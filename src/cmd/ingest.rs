@@ -124,6 +124,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         downsampled_max_age_s: (args.downsampled_retention_days * 86_400.0) as i64,
     };
 
+    let estimator = if args.no_estimator {
+        None
+    } else {
+        let campus = super::load_campus(args.campus.as_deref())?;
+        Some(Estimator::new(&campus).context("--campus").bad_input()?)
+    };
+    // Consumers of accepted readings (the twin estimator, the live service) subscribe here.
+    let (readings_tx, readings_rx) = tokio::sync::broadcast::channel(1024);
+    let follower = estimator
+        .map(|e| Follower::start(e, readings_rx, args.state_out.clone()))
+        .transpose()
+        .context("--state-out")
+        .bad_input()?;
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,12 +157,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Durability::Full
     };
-    let estimator = if args.no_estimator {
-        None
-    } else {
-        let campus = super::load_campus(args.campus.as_deref())?;
-        Some(Estimator::new(&campus).context("--campus").bad_input()?)
-    };
     let store = Store::open(&args.store, durability)?;
     let sink = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
         (Some(url), Some(org), Some(bucket)) => {
@@ -166,9 +174,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.retention = Some(retention);
     config.maintain_every = Duration::from_secs(600);
     let stats = Arc::new(IntakeStats::default());
-    // Consumers of accepted readings (the twin estimator, the live service) subscribe here.
-    let (readings_tx, readings_rx) = tokio::sync::broadcast::channel(1024);
-    let follower = estimator.map(|e| Follower::start(e, readings_rx, args.state_out.clone()));
 
     let result = runtime.block_on(async {
         let (stop_tx, stop_rx) = watch::channel(false);

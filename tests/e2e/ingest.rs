@@ -628,6 +628,29 @@ fn bad_flags_and_files_exit_with_code_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = support::run(&["store", "stats", dir.path().join("missing.db").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+    // An estimator state file that cannot be written is refused before anything starts.
+    let store = dir.path().join("never.db");
+    let out = support::run(&[
+        "ingest",
+        "--broker",
+        "mqtt://127.0.0.1:1",
+        "--store",
+        store.to_str().unwrap(),
+        "--state-out",
+        dir.path().join("no-such-dir/state.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--state-out"));
+    assert!(!store.exists(), "no store is created for a refused command");
+    let out = support::run(&[
+        "ingest",
+        "--campus",
+        "no-such-campus.toml",
+        "--broker",
+        "mqtt://127.0.0.1:1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-campus.toml"));
 }
 
 #[test]
