@@ -8,12 +8,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The store failed (open, write, read).
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {reason}")]
     Store {
         /// The store file.
         path: String,
-        /// SQLite's reason.
-        source: rusqlite::Error,
+        /// SQLite's reason (in the message, not a separate cause, so that printing the
+        /// chain says it once).
+        reason: rusqlite::Error,
     },
     /// A configuration (point map, broker URL, flag) is wrong.
     #[error("{0}")]
@@ -28,11 +29,11 @@ pub enum Error {
     #[error("influxdb sink: {0}")]
     Sink(String),
     /// A file or socket operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {reason}")]
     Io {
         /// What was being done.
         what: String,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message only, as for `Store`).
+        reason: std::io::Error,
     },
 }

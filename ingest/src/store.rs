@@ -511,9 +511,9 @@ fn insert_sql(rows: usize) -> String {
 }
 
 fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Store {
+    move |reason| Error::Store {
         path: path.display().to_string(),
-        source,
+        reason,
     }
 }
 

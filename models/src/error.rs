@@ -14,12 +14,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message, not a separate cause, so that
+        /// printing the chain says it once).
+        reason: std::io::Error,
     },
     /// The file is not well formed (syntax or types); the message carries the field
     /// path and, where the format knows it, the line.

@@ -238,9 +238,9 @@ pub struct LoadTable {
 impl LoadTable {
     /// Reads and checks a load table.
     pub fn read(path: &Path) -> Result<LoadTable> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         LoadTable::parse(&path.display().to_string(), &text)
     }

@@ -9,9 +9,10 @@ pub mod sensors;
 pub mod simulate;
 pub mod store;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use models::campus::Campus;
+use models::load::{LoadSpec, LoadTable};
 
 use crate::exit::BadInputExt;
 
@@ -21,6 +22,19 @@ pub fn load_campus(path: Option<&Path>) -> anyhow::Result<Campus> {
         Some(path) => Campus::load(path).bad_input(),
         None => Campus::example().bad_input(),
     }
+}
+
+/// The table a `csv:FILE` load names, read (a relative FILE from `base_dir` when given,
+/// else from the working directory); `None` for the other load forms.
+pub fn read_load_table(load: &LoadSpec, base_dir: Option<&Path>) -> anyhow::Result<Option<LoadTable>> {
+    let LoadSpec::Csv { file } = load else {
+        return Ok(None);
+    };
+    let path = match base_dir {
+        Some(dir) if Path::new(file).is_relative() => dir.join(file),
+        _ => PathBuf::from(file),
+    };
+    Ok(Some(LoadTable::read(&path).bad_input()?))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -42,8 +42,8 @@ pub struct Args {
     /// Campus file (TOML); the shipped example campus when absent.
     #[arg(long)]
     pub campus: Option<PathBuf>,
-    /// IT load: constant:U[:CAP], diurnal:MIN:MAX[:PEAK_HOUR] or
-    /// training:PERIOD_S:COMPUTE_FRAC[:CAP].
+    /// IT load: constant:U[:CAP], diurnal:MIN:MAX[:PEAK_HOUR], csv:FILE or
+    /// training:PERIOD_S:COMPUTE_FRAC[:CAP], as for `simulate`.
     #[arg(long)]
     pub load: Option<LoadSpec>,
     /// Site name, the second topic level (`campustwin/<site>/batch`).
@@ -199,6 +199,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     problems.check(args.batch > 0, "--batch", "must be ≥ 1");
     problems.check(
+        args.noise.is_finite() && args.noise >= 0.0,
+        "--noise",
+        "must be a number ≥ 0",
+    );
+    problems.check(
+        (0.0..1.0).contains(&args.dropout_frac),
+        "--dropout-frac",
+        "must be in [0, 1)",
+    );
+    problems.check(
         !args.site.is_empty() && !args.site.contains(['/', '+', '#']),
         "--site",
         "must be one topic level without / + #",
@@ -240,7 +250,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sensor_faults,
         args.seed,
     )
-    .map_err(|e| anyhow!("--noise, --dropout-frac or --fault: {e}"))
+    .map_err(|e| anyhow!("--fault: {e}"))
     .bad_input()?;
 
     let start = truncate_to_ms(Utc::now());
@@ -248,7 +258,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let duration_s = args.duration_s.unwrap_or(LONGEST_RUN_S);
     let options = RunOptions::new(start, duration_s, interval_s, Resolution::Rack);
     let load = args.load.clone().unwrap_or_default();
-    let sim = Simulation::new(&campus, weather, &load, None, &events, options)
+    let table = super::read_load_table(&load, None)?;
+    let sim = Simulation::new(&campus, weather, &load, table.as_ref(), &events, options)
         .map_err(|e| anyhow!("--fault or --load: {e}"))
         .bad_input()?;
 

@@ -2,13 +2,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use models::load::{LoadSpec, LoadTable};
+use models::load::LoadSpec;
 use models::scenario::Scenario;
 use models::weather::Weather;
 use twin::campus::Resolution;
@@ -88,16 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(l)) => (l.clone(), scenario.dir.clone()),
         (None, None) => (LoadSpec::default(), None),
     };
-    let table = match &load {
-        LoadSpec::Csv { file } => {
-            let path = match &load_dir {
-                Some(dir) if Path::new(file).is_relative() => dir.join(file),
-                _ => PathBuf::from(file),
-            };
-            Some(LoadTable::read(&path).bad_input()?)
-        }
-        _ => None,
-    };
+    let table = super::read_load_table(&load, load_dir.as_deref())?;
     let resolution = match args.resolution {
         ResolutionArg::Rack => Resolution::Rack,
         ResolutionArg::Hall => Resolution::Hall,

@@ -813,9 +813,12 @@ fn simulated_sensors_feed_the_store_and_the_estimator_finds_the_failing_pump() {
 
 #[test]
 fn sensors_refuse_bad_flags_with_code_2() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--fault", "leak:hpc"], "--fault"),
         (&["--rate", "0"], "--rate"),
+        (&["--noise=-1"], "--noise"),
+        (&["--dropout-frac", "1.5"], "--dropout-frac"),
+        (&["--load", "csv:no-such-table.csv"], "no-such-table.csv"),
         (&["--campus", "no-such.toml"], "no-such.toml"),
         (&["--fault", "pump:hpc/cdu-99:0.5"], "cdu"),
         (&["--fault", "drift:hpc/cdu-99/tcs_return_temp_c:1"], "hpc/cdu-99"),

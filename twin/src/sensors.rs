@@ -2,10 +2,11 @@
 //! [`crate::campus::PointSampler`]) read through instruments with noise, lost readings and
 //! faults. The sensor simulator publishes these; the estimator's tests follow them.
 //!
-//! Noise is Gaussian with a standard deviation per quantity, typical of field instruments:
-//! 0.1 K for RTDs in coolant (IEC 60751 class A sensors after calibration), 0.5 % of
-//! reading for electromagnetic flow meters and 0.5 % for branch-circuit power meters,
-//! 0.002 for speeds and states of charge reported as fractions. Readings are clamped to
+//! Noise is Gaussian, zero-mean, with a standard deviation per quantity: 0.1 K for coolant
+//! temperatures, 0.5 % of reading for flow and power meters, 0.002 for speeds and states
+//! of charge reported as fractions. These are chosen defaults of the order of field
+//! instruments' repeatability, not a calibration of one; an instrument's fixed bias (an
+//! RTD's class tolerance, say) is not modelled, a drift fault is. Readings are clamped to
 //! the physical range of their quantity, as an instrument's output is.
 //!
 //! ```

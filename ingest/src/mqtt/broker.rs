@@ -15,11 +15,11 @@ pub const EMBEDDED_MAX_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
 /// address, if the port is taken.
 pub fn start_embedded(addr: SocketAddr) -> Result<()> {
     // rumqttd reports a taken port only in its log: find out first.
-    drop(TcpListener::bind(addr).map_err(|source| Error::Io {
+    drop(TcpListener::bind(addr).map_err(|reason| Error::Io {
         what: format!(
             "starting the embedded MQTT broker on {addr} (is another broker running? pass --broker)"
         ),
-        source,
+        reason,
     })?);
     let config = serde_json::json!({
         "id": 0,
@@ -54,9 +54,9 @@ pub fn start_embedded(addr: SocketAddr) -> Result<()> {
                 error!(error = %e, "The embedded MQTT broker stopped.");
             }
         })
-        .map_err(|source| Error::Io {
+        .map_err(|reason| Error::Io {
             what: "starting the embedded MQTT broker".into(),
-            source,
+            reason,
         })?;
     info!(%addr, "Embedded MQTT broker started.");
     Ok(())

@@ -146,9 +146,9 @@ pub async fn run(
         std::thread::Builder::new()
             .name("ingest-writer".into())
             .spawn(move || writer_loop(store, work_rx, ack_tx, accepted, stats, clock, &config))
-            .map_err(|source| Error::Io {
+            .map_err(|reason| Error::Io {
                 what: "starting the store writer".into(),
-                source,
+                reason,
             })?
     };
     let writer_done = tokio::task::spawn_blocking(move || writer.join());

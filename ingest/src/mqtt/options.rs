@@ -113,9 +113,9 @@ impl BrokerOptions {
         }
         let config = match &self.ca_file {
             Some(path) => {
-                let ca = std::fs::read(path).map_err(|source| Error::Io {
+                let ca = std::fs::read(path).map_err(|reason| Error::Io {
                     what: format!("reading CA file {}", path.display()),
-                    source,
+                    reason,
                 })?;
                 rumqttc::TlsConfiguration::SimpleNative {
                     ca,

@@ -46,9 +46,9 @@ const BUILTIN_CAMPUSES: &[(&str, &str)] = &[
 impl Campus {
     /// Reads, resolves and validates the campus file at `path`.
     pub fn load(path: &Path) -> Result<Campus> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         Campus::from_toml(&text, Origin::File(path.to_path_buf()))
     }

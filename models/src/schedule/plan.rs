@@ -199,9 +199,9 @@ pub struct SolveStats {
 impl Plan {
     /// Reads a plan file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         let file = path.display().to_string();
         let de = &mut serde_json::Deserializer::from_str(&text);

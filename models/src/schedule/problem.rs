@@ -186,9 +186,9 @@ pub struct Risk {
 impl ScheduleProblem {
     /// Reads, parses and validates a problem file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         Self::from_json(&text, &path.display().to_string())
     }

@@ -125,9 +125,9 @@ impl Epw {
     /// name) or plain.
     pub fn read(path: impl AsRef<Path>) -> Result<Epw> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|reason| Error::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         Epw::from_bytes(&path.display().to_string(), &bytes)
     }

@@ -3,9 +3,10 @@
 //! - **Drift**: a two-sided CUSUM of a sensor's normalized innovations (Page, 1954). A
 //!   healthy sensor's innovations are zero-mean with unit variance, so the sums stay near
 //!   zero; a bias of a fraction of a standard deviation accumulates until it passes the
-//!   threshold. With slack `k = 0.5` and threshold `h = 10` a healthy sensor raises a false
-//!   alarm about once in 10⁵ readings, and a bias of one standard deviation is found in
-//!   about 20 readings. Each innovation counts for at most 3 standard deviations, so a
+//!   threshold. With slack `k = 0.5` and threshold `h = 10`, Siegmund's approximation of
+//!   the average run length gives a false alarm of a healthy sensor about once in 7·10⁴
+//!   readings (both sides together) and finds a bias of one standard deviation in about
+//!   20 readings. Each innovation counts for at most 3 standard deviations, so a
 //!   real step in the plant that the filter catches up with in a few readings (a pump
 //!   weakening) is not mistaken for a drifting sensor; a drift keeps adding up.
 //! - **Stuck**: the same value, to the bit, reading after reading while the filter expects
