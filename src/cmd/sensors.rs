@@ -189,38 +189,8 @@ struct Report {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let campus = super::load_campus(args.campus.as_deref())?;
     let weather = campus.load_weather().context("site.weather_file").bad_input()?;
-    let mut problems = models::Problems::new();
-    problems.positive("--interval-s", args.interval_s);
-    if let Some(rate) = args.rate {
-        problems.positive("--rate", rate);
-    }
-    if let Some(d) = args.duration_s {
-        problems.positive("--duration-s", d);
-    }
-    problems.check(args.batch > 0, "--batch", "must be ≥ 1");
-    problems.check(
-        args.noise.is_finite() && args.noise >= 0.0,
-        "--noise",
-        "must be a number ≥ 0",
-    );
-    problems.check(
-        (0.0..1.0).contains(&args.dropout_frac),
-        "--dropout-frac",
-        "must be in [0, 1)",
-    );
-    problems.check(
-        !args.site.is_empty() && !args.site.contains(['/', '+', '#']),
-        "--site",
-        "must be one topic level without / + #",
-    );
-    problems.into_result("arguments").bad_input()?;
-    let (mut sensor_faults, mut events) = (Vec::new(), Vec::new());
-    for fault in &args.faults {
-        match fault {
-            FaultSpec::Sensor(f) => sensor_faults.push(f.clone()),
-            FaultSpec::Plant(e) => events.push(e.clone()),
-        }
-    }
+    check_arguments(&args)?;
+    let (sensor_faults, events) = split_faults(&args.faults);
 
     // Points are known once the model is built; build it to size the interval.
     let probe = twin::campus::CampusModel::build(&campus, Resolution::Rack, &[], args.interval_s)
@@ -309,6 +279,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the flags that clap cannot: every problem at once, each named by its flag.
+fn check_arguments(args: &Args) -> anyhow::Result<()> {
+    let mut problems = models::Problems::new();
+    problems.positive("--interval-s", args.interval_s);
+    if let Some(rate) = args.rate {
+        problems.positive("--rate", rate);
+    }
+    if let Some(d) = args.duration_s {
+        problems.positive("--duration-s", d);
+    }
+    problems.check(args.batch > 0, "--batch", "must be ≥ 1");
+    problems.check(
+        args.noise.is_finite() && args.noise >= 0.0,
+        "--noise",
+        "must be a number ≥ 0",
+    );
+    problems.check(
+        (0.0..1.0).contains(&args.dropout_frac),
+        "--dropout-frac",
+        "must be in [0, 1)",
+    );
+    problems.check(
+        !args.site.is_empty() && !args.site.contains(['/', '+', '#']),
+        "--site",
+        "must be one topic level without / + #",
+    );
+    problems.into_result("arguments").bad_input()
+}
+
+/// Sensor faults for the instruments, plant faults (events) for the twin.
+fn split_faults(faults: &[FaultSpec]) -> (Vec<SensorFault>, Vec<Event>) {
+    let (mut sensor_faults, mut events) = (Vec::new(), Vec::new());
+    for fault in faults {
+        match fault {
+            FaultSpec::Sensor(f) => sensor_faults.push(f.clone()),
+            FaultSpec::Plant(e) => events.push(e.clone()),
+        }
+    }
+    (sensor_faults, events)
 }
 
 /// Steps the twin and reads every point after each step; returns the readings dropped.
