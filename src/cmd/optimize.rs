@@ -39,6 +39,9 @@ pub struct Args {
     /// Solve identical jobs separately instead of merged (the answer is the same).
     #[arg(long)]
     pub no_merge: bool,
+    /// Write HiGHS's own log (presolve, iterations, timings) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub solver_log: Option<PathBuf>,
     /// Threads for HiGHS (default: its own choice).
     #[arg(long, value_name = "N")]
     pub threads: Option<u32>,
@@ -62,17 +65,18 @@ pub struct Args {
 /// LP algorithm, as a flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodArg {
-    /// Dual simplex for small models and MILPs, interior point without crossover from
-    /// 50,000 rows.
+    /// Dual simplex for small models and MILPs, HiPO from 100,000 nonzeros.
     Auto,
     /// HiGHS chooses.
     Choose,
     /// Dual simplex.
     Simplex,
-    /// Interior point with crossover.
+    /// IPX interior point with crossover.
     Ipm,
-    /// Interior point without crossover.
+    /// IPX interior point without crossover.
     IpmNoCrossover,
+    /// HiPO interior point (direct factorisation) without crossover.
+    Hipo,
 }
 
 /// Runs the command.
@@ -101,12 +105,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             MethodArg::Simplex => Method::Simplex,
             MethodArg::Ipm => Method::Ipm,
             MethodArg::IpmNoCrossover => Method::IpmNoCrossover,
+            MethodArg::Hipo => Method::Hipo,
         },
         presolve: !args.no_presolve,
         time_limit_s: args.time_limit_s,
         threads: args.threads,
         merge_identical_jobs: !args.no_merge,
         mip_rel_gap: None,
+        solver_log: args.solver_log.clone(),
     };
     let plan = solve(&problem, &options).context("solving the schedule")?;
     let report = check_plan(&problem, &plan)

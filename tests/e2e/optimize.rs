@@ -64,6 +64,44 @@ fn example_is_solved_and_the_plan_checks() {
     assert!(optimizer::check_plan(&problem, &plan).is_ok());
 }
 
+/// HiPO (the interior point on a direct factorisation, linked against OpenBLAS) and the
+/// dual simplex reach the same optimum; `--solver-log` keeps HiGHS's log.
+#[test]
+fn hipo_agrees_with_the_simplex_and_logs() {
+    let dir = temp_dir("hipo");
+    let problem_path = example_file(&dir, "12", "24");
+    let objective = |method: &str| {
+        let plan_path = dir.join(format!("{method}.json"));
+        let log_path = dir.join(format!("{method}.log"));
+        let out = run(&[
+            "optimize",
+            problem_path.to_str().unwrap(),
+            "--method",
+            method,
+            "--out",
+            plan_path.to_str().unwrap(),
+            "--solver-log",
+            log_path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let log = std::fs::read_to_string(&log_path).expect("solver log");
+        (
+            Plan::read(&plan_path)
+                .expect("plan")
+                .objective
+                .expect("objective"),
+            log,
+        )
+    };
+    let (simplex, _) = objective("simplex");
+    let (hipo, log) = objective("hipo");
+    assert!(log.contains("Running HiPO"), "{log}");
+    assert!(
+        (hipo - simplex).abs() <= 1e-6 * simplex.abs().max(1.0),
+        "HiPO {hipo} against simplex {simplex}"
+    );
+}
+
 #[test]
 fn plan_goes_to_stdout_without_out() {
     let dir = temp_dir("stdout");

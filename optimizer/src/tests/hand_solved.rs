@@ -151,3 +151,29 @@ fn generator_and_demand_charge() {
     assert_objective(&plan, 81.6);
     assert!(close(plan.peak_import_kw, 60.0));
 }
+
+/// A curve that rises above 1: (0.5, 0.75) → (0.75, 1.1) → (1.0, 1.0), so progress is
+/// capped at 1 from the crossing at 0.5 + 0.25·0.25/0.35 = 0.678571 kW up to 1 kW.
+/// One 1-hour slot, 10 GPUs, a job of 10 GPU-h: all 10 GPUs at full progress.
+/// At 100 per MWh the cheapest such cap is the crossing: cost 6.78571 kWh · 0.1 = 0.678571.
+/// At −100 per MWh power pays: every GPU at 1 kW, progress no higher (10 GPU-h), cost
+/// 10 kWh · −0.1 = −1.0; a model that cut the flat top off would stop at −0.678571.
+#[test]
+fn curve_above_one_keeps_its_flat_top() {
+    let at_price = |price: f64| {
+        problem(1, json!(price), |v| {
+            v["halls"][0]["throughput_curve"] = json!([[0.5, 0.75], [0.75, 1.1], [1.0, 1.0]]);
+            v["jobs"] = json!([job("train", 10, 10.0, 1)]);
+        })
+    };
+    let crossing_kw = 0.5 + 0.25 * 0.25 / 0.35;
+    let paid = solved(&at_price(100.0));
+    assert_objective(&paid, crossing_kw);
+    let cap = paid.jobs[0].placements[0].power_cap_kw_per_gpu[0].unwrap();
+    assert!(close(cap, crossing_kw), "cap {cap}");
+    assert!(close(paid.jobs[0].work_done_gpu_hours, 10.0));
+
+    let paying = solved(&at_price(-100.0));
+    assert_objective(&paying, -1.0);
+    assert!(close(paying.import_kw[0], 10.0), "import {:?}", paying.import_kw);
+}

@@ -22,8 +22,8 @@ fn random_problem(seed: u64) -> ScheduleProblem {
             let max_cap = min_cap + rng.range(0.2, 0.6);
             let mid = (min_cap + max_cap) / 2.0;
             let f0 = rng.range(0.3, 0.6);
-            // Concave: the middle point lies above the chord.
-            let f_mid = (f0 + 1.0) / 2.0 + rng.range(0.0, (1.0 - f0) / 2.0);
+            // Concave: the middle point lies above the chord; it may lie above 1.
+            let f_mid = (f0 + 1.0) / 2.0 + rng.range(0.0, (1.0 - f0) / 2.0 + 0.2);
             Hall {
                 id: format!("h{h}"),
                 gpus,
@@ -158,5 +158,61 @@ proptest! {
         let separate = solved_with(&problem, &SolveOptions { merge_identical_jobs: false, ..SolveOptions::default() });
         let (a, b) = (merged.objective.unwrap(), separate.objective.unwrap());
         prop_assert!(close(a, b), "merged {a}, separate {b}");
+    }
+}
+
+/// A random concave curve from `min_cap` to (`max_cap`, 1.0) with `segments` segments;
+/// it may rise above 1 before it ends.
+fn random_curve(rng: &mut Rng, min_cap: f64, max_cap: f64, segments: usize) -> Vec<[f64; 2]> {
+    let mut cuts: Vec<f64> = (0..segments - 1).map(|_| rng.range(min_cap, max_cap)).collect();
+    cuts.sort_by(f64::total_cmp);
+    let mut powers = vec![min_cap];
+    powers.extend(cuts);
+    powers.push(max_cap);
+    powers.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    // Falling slopes, from up to 4 per kW down to −1 per kW.
+    let mut slopes: Vec<f64> = (1..powers.len()).map(|_| rng.range(-1.0, 4.0)).collect();
+    slopes.sort_by(|a, b| b.total_cmp(a));
+    let mut points = vec![[min_cap, 0.0]];
+    for (w, a) in powers.windows(2).zip(&slopes) {
+        let [_, f] = points[points.len() - 1];
+        points.push([w[1], f + a * (w[1] - w[0])]);
+    }
+    let lift = 1.0 - points[points.len() - 1][1];
+    points.iter().map(|&[p, f]| [p, f + lift]).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The operating points interpolate to the hall's throughput (the curve capped at 1)
+    /// at every cap between min_cap_kw and max_cap_kw, and span that whole range.
+    #[test]
+    fn operating_points_interpolate_the_capped_curve(seed in any::<u64>(), segments in 1usize..5) {
+        let mut rng = Rng(seed);
+        let min_cap = rng.range(0.1, 0.4);
+        let max_cap = min_cap + rng.range(0.2, 0.8);
+        let hall = Hall {
+            id: "h".into(),
+            gpus: 8,
+            idle_kw_per_gpu: 0.0,
+            aux_kw_per_busy_gpu: 0.0,
+            min_cap_kw: min_cap,
+            max_cap_kw: max_cap,
+            throughput_curve: random_curve(&mut rng, min_cap, max_cap, segments),
+            cooling_capacity_kw: Series::Constant(1.0),
+        };
+        let points = crate::model::operating_points(&hall);
+        prop_assert_eq!(points[0].0, min_cap);
+        prop_assert_eq!(points[points.len() - 1].0, max_cap);
+        prop_assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "{points:?}");
+        for i in 0..=50 {
+            let cap = min_cap + (max_cap - min_cap) * f64::from(i) / 50.0;
+            let m = points.partition_point(|&(p, _)| p <= cap).clamp(1, points.len() - 1);
+            let ((p0, f0), (p1, f1)) = (points[m - 1], points[m]);
+            let interpolated = f0 + (f1 - f0) * (cap - p0) / (p1 - p0);
+            let want = hall.throughput_at(cap);
+            prop_assert!((interpolated - want).abs() < 1e-9, "cap {cap}: {interpolated} vs {want}, points {points:?}, curve {:?}", hall.throughput_curve);
+        }
     }
 }
