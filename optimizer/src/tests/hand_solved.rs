@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use models::schedule::ScheduleProblem;
+
 use super::*;
 
 /// One job, one hall, two 1-hour slots at 40 and 100 per MWh; 10 GPUs, curve
@@ -140,16 +142,39 @@ fn degenerate_instance_has_many_optima_and_one_objective() {
 /// cost = (60·50 + 60·150)/1000 + 2·40·120/1000 + 60·1 = 3 + 9 + 9.6 + 60 = 81.6.
 #[test]
 fn generator_and_demand_charge() {
-    let p = problem(2, json!([50.0, 150.0]), |v| {
+    let plan = solved(&generator_problem());
+    assert_objective(&plan, 81.6);
+    assert!(close(plan.peak_import_kw, 60.0));
+}
+
+fn generator_problem() -> ScheduleProblem {
+    problem(2, json!([50.0, 150.0]), |v| {
         v["halls"][0]["gpus"] = json!(100);
         v["halls"][0]["idle_kw_per_gpu"] = json!(1.0);
         v["grid"]["demand_charge_per_kw"] = json!(1.0);
         v["generators"] = json!([{ "id": "gt-1", "max_kw": 40.0, "ramp_kw_per_slot": 40.0,
             "initial_kw": 0.0, "cost_per_mwh": 120.0, "carbon_kg_per_mwh": 450.0 }]);
-    });
-    let plan = solved(&p);
-    assert_objective(&plan, 81.6);
-    assert!(close(plan.peak_import_kw, 60.0));
+    })
+}
+
+/// The independent check refuses a plan whose import no longer balances load and
+/// generation, and judges the balance against its largest term: slot 1 imports 60 kW
+/// against 100 kW of load less 40 kW of generation, so 1e-6 of 100 kW passes.
+#[test]
+fn check_refuses_an_unbalanced_plan() {
+    let problem = generator_problem();
+    let plan = solved(&problem);
+    let balance_broken = |import_change_kw: f64| {
+        let mut changed = plan.clone();
+        changed.import_kw[1] += import_change_kw;
+        check_plan(&problem, &changed)
+            .violations
+            .iter()
+            .any(|v| v.constraint == "power balance in slot 1")
+    };
+    assert!(balance_broken(0.01));
+    assert!(balance_broken(-0.01));
+    assert!(!balance_broken(5e-5));
 }
 
 /// A curve that rises above 1: (0.5, 0.75) → (0.75, 1.1) → (1.0, 1.0), so progress is
