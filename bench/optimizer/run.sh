@@ -8,9 +8,9 @@
 #
 # INSTANCES among small medium large jobs1000 (default: all four); REPS default 3.
 # SETTINGS (env) lists HiGHS settings to run, default "choose ipm-no-crossover". Each is
-# given to both sides, except "auto": the Rust side's own choice (its default: interior
-# point without crossover from 50,000 rows, else HiGHS's choice) against linopy on HiGHS's
-# defaults, as a linopy user runs it.
+# given to both sides, except "auto": the Rust side's own choice (its default: HiPO from
+# 100,000 nonzeros, else the dual simplex) against linopy on HiGHS's defaults, as a linopy
+# user runs it. "hipo" needs highspy-extras on the Python side (installed below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-3}
@@ -25,7 +25,7 @@ cargo build --release --quiet --bin campustwin
 bin=${CARGO_TARGET_DIR:-target}/release/campustwin
 if [ ! -x bench/.venv/bin/python ]; then
   python3 -m venv bench/.venv
-  bench/.venv/bin/pip install --quiet linopy highspy==1.15.0
+  bench/.venv/bin/pip install --quiet linopy==0.10.1 highspy==1.15.1 highspy-extras==1.15.1
 fi
 py=bench/.venv/bin/python
 
@@ -46,6 +46,7 @@ for name in "${instances[@]}"; do
       simplex) py_opts=(--option solver=simplex) ;;
       ipm) py_opts=(--option solver=ipm) ;;
       ipm-no-crossover) py_opts=(--option solver=ipm --option run_crossover=off) ;;
+      hipo) py_opts=(--option solver=hipo --option run_crossover=off) ;;
       choose | auto) py_opts=() ;;
     esac
     for merge in on off; do
