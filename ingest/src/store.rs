@@ -276,11 +276,18 @@ impl Store {
         rejected: impl IntoIterator<Item = Reason>,
     ) -> Result<Committed> {
         let err = store_err(&self.path);
-        let outcome = self.conn.transaction().map_err(&err).and_then(|tx| {
-            let done = self.writer.write(&tx, &self.path, readings, rejected)?;
-            tx.commit().map_err(&err)?;
-            Ok(done)
-        });
+        // IMMEDIATE: the write lock is taken (or waited for) at the start, so that a sink
+        // moving its cursor between this transaction's first read and first write cannot
+        // make it fail.
+        let outcome = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)
+            .and_then(|tx| {
+                let done = self.writer.write(&tx, &self.path, readings, rejected)?;
+                tx.commit().map_err(&err)?;
+                Ok(done)
+            });
         if outcome.is_err() {
             // The point ids and timestamps of a rolled-back transaction may not exist;
             // those of a failed COMMIT may. Both caches are rebuilt from the file.
@@ -424,7 +431,10 @@ impl Store {
         let err = store_err(&self.path);
         let cutoff_ms = now.timestamp_millis() - retention.raw_max_age_s * 1000;
         let bucket_ms = retention.bucket_s.max(1) * 1000;
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
         let sink_min: Option<i64> = tx
             .query_row("SELECT MIN(last_id) FROM sink_cursor", [], |r| r.get(0))
             .map_err(&err)?;
@@ -1678,7 +1688,10 @@ mod tests {
             "{lookup}"
         );
         let max = plan(MAX_TS);
-        assert!(max.contains("SEARCH chunks USING COVERING INDEX chunks_point_last (point_id=?)"), "{max}");
+        assert!(
+            max.contains("SEARCH chunks USING COVERING INDEX chunks_point_last (point_id=?)"),
+            "{max}"
+        );
         let first = plan("SELECT MIN(first_ms) FROM chunks");
         assert!(first.contains("chunks_first"), "{first}");
         let fold = plan(&format!("SELECT id {FOLDABLE}"));
