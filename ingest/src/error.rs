@@ -16,6 +16,16 @@ pub enum Error {
         /// chain says it once).
         reason: rusqlite::Error,
     },
+    /// A chunk of stored readings does not decode: the store file is damaged.
+    #[error("store {path}: chunk {chunk_id} is corrupt: {reason}")]
+    Chunk {
+        /// The store file.
+        path: String,
+        /// The chunk's id (`chunks.id`).
+        chunk_id: i64,
+        /// What is wrong with it.
+        reason: crate::store::chunk::Corrupt,
+    },
     /// A configuration (point map, broker URL, flag) is wrong.
     #[error("{0}")]
     Config(String),

@@ -2,10 +2,11 @@
 //! server that speaks it, such as VictoriaMetrics) as line protocol, in batches.
 //!
 //! The sink reads from the store, not from the MQTT stream: its spool is the store's
-//! readings past the sink's cursor (`sink_cursor` table), on disk. An outage of the
-//! database therefore costs nothing and never holds up acknowledgements to the broker;
-//! the sink retries with backoff and drains the backlog when the database returns.
-//! Retention keeps readings the sink has not forwarded yet.
+//! chunks past the sink's cursor (`sink_cursor` table, the last chunk id forwarded), on
+//! disk. A request carries whole chunks, about `batch_readings` readings (more when one
+//! chunk is larger). An outage of the database therefore costs nothing and never holds up
+//! acknowledgements to the broker; the sink retries with backoff and drains the backlog
+//! when the database returns. Retention keeps chunks the sink has not forwarded yet.
 //!
 //! Each reading becomes `campustwin,point=<point id> value=<value> <epoch ms>`.
 
@@ -33,7 +34,8 @@ pub struct SinkConfig {
     pub bucket: String,
     /// API token (empty for servers without authentication).
     pub token: String,
-    /// Readings per write request.
+    /// Readings per write request (whole chunks: a request may hold fewer, or one
+    /// larger chunk).
     pub batch_readings: usize,
     /// Wait between polls of the store when nothing is pending.
     pub idle_poll: Duration,

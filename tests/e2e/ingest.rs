@@ -33,22 +33,31 @@ fn keys(readings: &[Reading]) -> HashSet<(String, i64)> {
         .collect()
 }
 
-/// Every (point, ts) in the store, and the number of rows.
+/// Every (point, ts) in the store, and the number of readings stored (decoded from its
+/// chunks, read-only beside the running ingest).
 fn stored(path: &Path) -> (HashSet<(String, i64)>, usize) {
     let Ok(conn) = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return (HashSet::new(), 0);
     };
-    let Ok(mut q) = conn.prepare("SELECT p.name, r.ts_ms FROM readings r JOIN points p ON p.id = r.point_id")
-    else {
+    let Ok(mut q) = conn.prepare(
+        "SELECT p.name, c.first_ms, c.count, c.data FROM chunks c JOIN points p ON p.id = c.point_id",
+    ) else {
         return (HashSet::new(), 0);
     };
-    let rows: Vec<(String, i64)> = q
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    let chunks: Vec<(String, i64, i64, Vec<u8>)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .map(|rows| rows.filter_map(Result::ok).collect())
         .unwrap_or_default();
-    let n = rows.len();
-    (rows.into_iter().collect(), n)
+    let mut keys = HashSet::new();
+    let mut n = 0;
+    for (point, first_ms, count, data) in chunks {
+        let readings =
+            ingest::store::chunk::decode(first_ms, count as usize, &data).expect("a stored chunk decodes");
+        n += readings.len();
+        keys.extend(readings.into_iter().map(|(ts, _)| (point.clone(), ts)));
+    }
+    (keys, n)
 }
 
 /// A `campustwin ingest` child process logging to a file.
