@@ -49,7 +49,8 @@ for name in "${instances[@]}"; do
       hipo) py_opts=(--option solver=hipo --option run_crossover=off) ;;
       choose | auto) py_opts=() ;;
     esac
-    for merge in on off; do
+    # MERGES (env): "on off" (default), or one of them.
+    for merge in ${MERGES:-on off}; do
       flags=(--method "$setting")
       [ "$merge" = off ] && flags+=(--no-merge)
       : > "$out/rust.times"
