@@ -221,7 +221,12 @@ pub fn operating_points(hall: &Hall) -> Vec<(f64, f64)> {
         if m > 0 {
             let [p0, f0] = curve[m - 1];
             if f0 != 1.0 && f != 1.0 && (f0 > 1.0) != (f > 1.0) {
-                points.push((p0 + (1.0 - f0) * (p - p0) / (f - f0), 1.0));
+                let crossing = p0 + (1.0 - f0) * (p - p0) / (f - f0);
+                // A curve that ends a rounding error below 1 puts the crossing on its
+                // end point; a second point at the same cap would add nothing.
+                if p0 < crossing && crossing < p {
+                    points.push((crossing, 1.0));
+                }
             }
         }
         points.push((p, f.min(1.0)));
