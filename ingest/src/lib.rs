@@ -34,3 +34,7 @@ pub use error::{Error, Result};
 pub use map::PointMap;
 pub use pipeline::{Outcome, Pipeline, Rejection};
 pub use reason::Reason;
+
+/// The hash map of the per-reading lookups (point names and ids): a fast hasher, seeded
+/// per process, where the standard SipHash costs more than the lookup it serves.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

@@ -112,6 +112,14 @@ struct Conversion {
     density_kg_per_m3: Option<f64>,
 }
 
+impl Conversion {
+    /// Values come in the point's canonical unit.
+    const NONE: Self = Self {
+        unit: None,
+        density_kg_per_m3: None,
+    };
+}
+
 #[derive(Debug, Clone)]
 struct NativeRule {
     source: Pieces,
@@ -245,6 +253,15 @@ impl PointMap {
 
     /// Maps a native value named `source`, sent in `unit` (if the payload says).
     pub fn map_native(&self, source: &str, value: f64, unit: Option<&str>) -> Result<Mapped, MapError> {
+        let resolved = self.resolve_native(source)?;
+        resolved.convert(value, unit)
+    }
+
+    /// The twin point that the native name `source` maps onto, and how its values
+    /// convert: what [`PointMap::map_native`] does before it looks at the value. It
+    /// depends on the name alone, so a caller may keep the result for the next value of
+    /// the same name (the pipeline does).
+    pub fn resolve_native(&self, source: &str) -> Result<Resolved, MapError> {
         for rule in &self.native {
             if let Some(caps) = rule.source.captures(source) {
                 let id = rule
@@ -255,19 +272,11 @@ impl PointMap {
                             .map(|(_, v)| (*v).to_owned())
                     })
                     .map_err(|e| (Reason::UnknownPoint, e))?;
-                return finish(&id, value, unit, &rule.conversion);
+                return Resolved::new(&id, rule.conversion.clone());
             }
         }
         if self.accept_native_points {
-            return finish(
-                source,
-                value,
-                unit,
-                &Conversion {
-                    unit: None,
-                    density_kg_per_m3: None,
-                },
-            );
+            return Resolved::new(source, Conversion::NONE);
         }
         Err((Reason::UnknownPoint, format!("no point rule maps `{source}`")))
     }
@@ -330,19 +339,47 @@ fn line_number(v: &LineValue<'_>) -> Result<f64, MapError> {
 }
 
 fn finish(id: &str, value: f64, unit: Option<&str>, conversion: &Conversion) -> Result<Mapped, MapError> {
-    let point = PointId::parse(id).map_err(|e| (Reason::UnknownPoint, e.to_string()))?;
-    let canonical = point.quantity().canonical_unit();
-    let from = match unit {
-        Some(text) => text.parse::<Unit>().map_err(|e| (Reason::UnitMismatch, e))?,
-        None => conversion.unit.unwrap_or(canonical),
-    };
-    let value = if from == canonical {
-        value
-    } else {
-        from.convert(value, canonical, conversion.density_kg_per_m3)
-            .map_err(|e| (Reason::UnitMismatch, format!("{point}: {e}")))?
-    };
-    Ok(Mapped { point, value })
+    Resolved::new(id, conversion.clone())?.convert(value, unit)
+}
+
+/// A name resolved to its twin point, with the conversion of the rule that named it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    point: PointId,
+    conversion: Conversion,
+}
+
+impl Resolved {
+    fn new(id: &str, conversion: Conversion) -> Result<Self, MapError> {
+        let point = PointId::parse(id).map_err(|e| (Reason::UnknownPoint, e.to_string()))?;
+        Ok(Self { point, conversion })
+    }
+
+    /// The twin point.
+    pub fn point(&self) -> &PointId {
+        &self.point
+    }
+
+    /// `value`, sent in `unit` (else in the rule's unit, else in the point's canonical
+    /// unit), mapped onto the point in its canonical unit.
+    pub fn convert(&self, value: f64, unit: Option<&str>) -> Result<Mapped, MapError> {
+        let point = &self.point;
+        let canonical = point.quantity().canonical_unit();
+        let from = match unit {
+            Some(text) => text.parse::<Unit>().map_err(|e| (Reason::UnitMismatch, e))?,
+            None => self.conversion.unit.unwrap_or(canonical),
+        };
+        let value = if from == canonical {
+            value
+        } else {
+            from.convert(value, canonical, self.conversion.density_kg_per_m3)
+                .map_err(|e| (Reason::UnitMismatch, format!("{point}: {e}")))?
+        };
+        Ok(Mapped {
+            point: point.clone(),
+            value,
+        })
+    }
 }
 
 /// Whether an MQTT topic matches a filter (`+` one level, `#` the rest).

@@ -1,13 +1,14 @@
 //! One MQTT message in, accepted readings and rejections out: decoding, mapping and
-//! validation together. Pure: the time is passed in, nothing is read or written.
+//! validation together. Pure: the time is passed in, nothing is read or written (the
+//! pipeline only remembers which point each native name resolved to).
 
 use chrono::{DateTime, TimeZone, Utc};
 use models::telemetry::{PayloadFormat, Reading};
 use serde::Serialize;
 
-use crate::Reason;
 use crate::decode::{line_protocol, native};
-use crate::map::{MapError, Mapped, PointMap};
+use crate::map::{MapError, Mapped, PointMap, Resolved};
+use crate::{FastMap, Reason};
 
 /// Root level of the native topics: `campustwin/<site>/<point>`.
 pub const TOPIC_ROOT: &str = "campustwin";
@@ -85,16 +86,26 @@ pub fn deadletter_topic(site: &str) -> String {
     format!("{TOPIC_ROOT}/{site}/{DEADLETTER_LEVEL}")
 }
 
+/// Most native names whose resolution the pipeline keeps; more than any campus has
+/// points. When full it starts afresh, so that a stream of made-up names cannot grow it.
+pub const RESOLVED_NAMES_CAPACITY: usize = 1 << 18;
+
 /// Decodes, maps and validates messages.
 #[derive(Debug, Clone, Default)]
 pub struct Pipeline {
     map: PointMap,
+    /// Native names already resolved to their point: a hash lookup per reading instead
+    /// of matching the rules and checking the point id again.
+    resolved: FastMap<Box<str>, Resolved>,
 }
 
 impl Pipeline {
     /// A pipeline over `map`.
     pub fn new(map: PointMap) -> Self {
-        Self { map }
+        Self {
+            map,
+            resolved: Default::default(),
+        }
     }
 
     /// The point map.
@@ -103,7 +114,7 @@ impl Pipeline {
     }
 
     /// Processes one message received at `now`.
-    pub fn process(&self, topic: &str, payload: &[u8], now: DateTime<Utc>) -> Outcome {
+    pub fn process(&mut self, topic: &str, payload: &[u8], now: DateTime<Utc>) -> Outcome {
         let format = self.map.topic_format(topic);
         let mut levels = topic.splitn(3, '/');
         let _root = levels.next();
@@ -158,13 +169,13 @@ impl Pipeline {
                     });
                 }
                 for v in values {
-                    let mapped = self.map.map_native(&v.source, v.value, v.unit.as_deref());
+                    let mapped = self.map_native(&v.source, v.value, v.unit.as_deref());
                     out.push(&v.source, mapped, v.ts_ms, &check);
                 }
             }
             PayloadFormat::Native => match native::decode_single(rest, payload) {
                 Ok(v) => {
-                    let mapped = self.map.map_native(rest, v.value, v.unit.as_deref());
+                    let mapped = self.map_native(rest, v.value, v.unit.as_deref());
                     out.push(rest, mapped, v.ts_ms, &check);
                 }
                 Err(e) => out.rejections.push(Rejection {
@@ -201,6 +212,20 @@ impl Pipeline {
             }
         }
         out
+    }
+
+    /// [`PointMap::map_native`], through the names already resolved.
+    fn map_native(&mut self, source: &str, value: f64, unit: Option<&str>) -> Result<Mapped, MapError> {
+        if let Some(resolved) = self.resolved.get(source) {
+            return resolved.convert(value, unit);
+        }
+        let resolved = self.map.resolve_native(source)?;
+        let mapped = resolved.convert(value, unit);
+        if self.resolved.len() >= RESOLVED_NAMES_CAPACITY {
+            self.resolved.clear();
+        }
+        self.resolved.insert(source.into(), resolved);
+        mapped
     }
 }
 
@@ -291,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_single_native_reading_is_accepted() {
-        let p = Pipeline::default();
+        let mut p = Pipeline::default();
         let o = p.process(
             "campustwin/dfw1/hall-a/cdu-03/tcs_supply_temp_c",
             format!(r#"{{"ts":{NOW_MS},"value":30.5}}"#).as_bytes(),
@@ -307,7 +332,7 @@ mod tests {
 
     #[test]
     fn every_reason_is_found_and_good_readings_beside_bad_ones_survive() {
-        let p = Pipeline::default();
+        let mut p = Pipeline::default();
         let batch = format!(
             r#"[
             {{"point":"grid/import_kw","ts":{NOW_MS},"value":100}},
@@ -352,9 +377,54 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_name_keeps_its_rule_and_conversion_from_message_to_message() {
+        let spec = PointMapSpec::from_toml_str(
+            r#"
+accept_native_points = false
+
+[[point]]
+source = "Plant/FWS"
+point = "plant/fw_supply_temp_c"
+unit = "degF"
+"#,
+            "m",
+        )
+        .unwrap();
+        let mut p = Pipeline::new(PointMap::new(&spec).unwrap());
+        let item = |value: f64, unit: &str| {
+            format!(r#"{{"point":"Plant/FWS","ts":{NOW_MS},"value":{value}{unit}}}"#)
+        };
+        let batch = |items: &[String]| format!("[{}]", items.join(","));
+        let first = p.process("campustwin/s/batch", batch(&[item(86.0, "")]).as_bytes(), now());
+        // Resolved from the cache: the rule's °F still applies, a payload's unit still
+        // overrides it, and an unknown name is still refused.
+        let second = p.process(
+            "campustwin/s/batch",
+            batch(&[
+                item(50.0, ""),
+                item(20.0, r#","unit":"degC""#),
+                r#"{"point":"Plant/X","ts":0,"value":1}"#.into(),
+            ])
+            .as_bytes(),
+            now(),
+        );
+        let values =
+            |o: &Outcome| -> Vec<f64> { o.readings.iter().map(|r| (r.value * 1e9).round() / 1e9).collect() };
+        assert_eq!(values(&first), [30.0]);
+        assert_eq!(values(&second), [10.0, 20.0]);
+        assert!(
+            second
+                .readings
+                .iter()
+                .all(|r| r.point.as_str() == "plant/fw_supply_temp_c")
+        );
+        assert_eq!(reasons(&second), [Reason::UnknownPoint]);
+    }
+
+    #[test]
     fn oversized_payloads_are_refused_whole_before_decoding() {
         let spec = PointMapSpec::from_toml_str("[limits]\nmax_payload_bytes = 100\n", "m").unwrap();
-        let p = Pipeline::new(PointMap::new(&spec).unwrap());
+        let mut p = Pipeline::new(PointMap::new(&spec).unwrap());
         let payload = vec![b'x'; 101];
         let o = p.process("campustwin/s/batch", &payload, now());
         assert_eq!(reasons(&o), [Reason::Oversized]);
@@ -363,7 +433,7 @@ mod tests {
 
     #[test]
     fn dead_letters_are_ignored_and_bad_topics_refused() {
-        let p = Pipeline::default();
+        let mut p = Pipeline::default();
         let o = p.process("campustwin/s/deadletter", b"{}", now());
         assert!(o.ignored && o.readings.is_empty() && o.rejections.is_empty());
         let o = p.process("campustwin/s", b"{}", now());
@@ -390,7 +460,7 @@ unit = "degF"
             "m",
         )
         .unwrap();
-        let p = Pipeline::new(PointMap::new(&spec).unwrap());
+        let mut p = Pipeline::new(PointMap::new(&spec).unwrap());
         let payload = format!(
             "cdu,hall=a,unit=03 supply_temp_f=86 {}\ncdu,hall=a,unit=03 supply_temp_f=9999 {}\ngarbage\n",
             NOW_MS * 1_000_000,

@@ -61,7 +61,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 use tracing::info;
 
-use crate::{Error, Reason, Result};
+use crate::{Error, FastMap, Reason, Result};
 
 /// How the store syncs commits to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -184,10 +184,10 @@ pub struct Store {
 #[derive(Debug, Default)]
 struct Writer {
     /// Point name to id.
-    point_ids: HashMap<String, i64>,
+    point_ids: FastMap<String, i64>,
     /// Point id to the largest timestamp stored, loaded by the first commit. `None` until
     /// then, and after a failed commit (which may or may not have reached the file).
-    max_ts: Option<HashMap<i64, i64>>,
+    max_ts: Option<FastMap<i64, i64>>,
     /// Buffers reused from commit to commit: (point id, ts, value) of a commit, one
     /// point's readings, stored timestamps looked up, a chunk's bytes.
     rows: Vec<(i64, i64, f64)>,
@@ -808,7 +808,7 @@ const MAX_TS: &str = "SELECT id, (SELECT MAX(last_ms) FROM chunks WHERE point_id
      FROM points WHERE m IS NOT NULL";
 
 /// The largest timestamp stored per point id.
-fn load_max_ts(conn: &Connection) -> rusqlite::Result<HashMap<i64, i64>> {
+fn load_max_ts(conn: &Connection) -> rusqlite::Result<FastMap<i64, i64>> {
     let mut q = conn.prepare(MAX_TS)?;
     let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()

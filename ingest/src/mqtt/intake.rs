@@ -103,7 +103,7 @@ pub type ReadingsTx = broadcast::Sender<Arc<Vec<Reading>>>;
 /// it, and disconnects.
 pub async fn run(
     config: IntakeConfig,
-    pipeline: Pipeline,
+    mut pipeline: Pipeline,
     store: Store,
     clock: Arc<dyn Clock>,
     accepted: Option<ReadingsTx>,

@@ -281,7 +281,7 @@ mod tests {
                 value: 40.0 + f64::from(i),
             })
             .collect();
-        let pipeline = crate::Pipeline::default();
+        let mut pipeline = crate::Pipeline::default();
         let (topic, payload) = encode("dfw1", Framing::Single, &readings[..1]);
         assert_eq!(topic, "campustwin/dfw1/hall-a/rack-0000/power_kw");
         assert_eq!(pipeline.process(&topic, &payload, now).readings, readings[..1]);
