@@ -65,17 +65,31 @@ struct Ingest {
     child: Option<Child>,
     log: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Ingest {
     fn start(dir: &Path, name: &str, args: &[&str]) -> Self {
+        Self::start_with_env(dir, name, args, &[])
+    }
+
+    /// Starts it with variables `env` added to its environment, and waits until it has
+    /// subscribed.
+    fn start_with_env(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let i = Self::launch(dir, name, args, env);
+        i.wait_for_log("Subscribed.", 1);
+        i
+    }
+
+    /// Starts it without waiting for anything.
+    fn launch(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut i = Self {
             child: None,
             log: dir.join(format!("{name}.log")),
             args: args.iter().map(|s| s.to_string()).collect(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
         i.spawn();
-        i.wait_for_log("Subscribed.", 1);
         i
     }
 
@@ -89,6 +103,7 @@ impl Ingest {
             .arg("ingest")
             .args(&self.args)
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -191,10 +206,22 @@ fn publish(
     at: usize,
     midway: impl FnOnce(),
 ) -> u64 {
+    let broker = BrokerOptions::from_url(url, client_id).expect("url");
+    publish_to(&broker, readings, batch, rate, at, midway)
+}
+
+/// [`publish`] to a broker reached with `broker`.
+fn publish_to(
+    broker: &BrokerOptions,
+    readings: &[Reading],
+    batch: usize,
+    rate: f64,
+    at: usize,
+    midway: impl FnOnce(),
+) -> u64 {
     runtime().block_on(async {
-        let broker = BrokerOptions::from_url(url, client_id).expect("url");
         let mut p = Publisher::connect(
-            &broker,
+            broker,
             "test",
             Framing::Batch(batch),
             Some(rate),
@@ -253,6 +280,65 @@ fn mosquitto_stopped_mid_stream_and_restarted_loses_nothing() {
         ingest.log_text().contains("reconnecting"),
         "the broker outage was not noticed"
     );
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_broker_that_wants_tls_and_a_password_gets_them() {
+    let dir = TempDir::new("tls");
+    let broker = Mosquitto::start_secure("gateway", "s3cret-pass");
+    let (url, ca) = (broker.url(), broker.ca_file());
+    let store = dir.path().join("store.db");
+    let secure = |store: &Path, client: &str| -> Vec<String> {
+        let (store, ca) = (store.display().to_string(), ca.display().to_string());
+        [
+            "--broker",
+            &url,
+            "--ca-file",
+            &ca,
+            "--username",
+            "gateway",
+            "--password-env",
+            "CT_TEST_PW",
+        ]
+        .into_iter()
+        .chain(["--store", &store, "--client-id", client])
+        .map(str::to_owned)
+        .collect()
+    };
+
+    // A wrong password is refused by the broker: said in the log, retried, nothing stored.
+    let wrong_store = dir.path().join("wrong.db");
+    let wrong_args = secure(&wrong_store, "ingest-wrong");
+    let mut wrong = Ingest::launch(
+        dir.path(),
+        "wrong",
+        &strs(&wrong_args),
+        &[("CT_TEST_PW", "guess")],
+    );
+    wrong.wait_for_log("NotAuthorized", 2);
+    assert!(!wrong.log_text().contains("Subscribed."), "{}", wrong.log_text());
+    wrong.kill();
+
+    let args = secure(&store, "ingest-tls");
+    let ingest = Ingest::start_with_env(
+        dir.path(),
+        "ingest",
+        &strs(&args),
+        &[("CT_TEST_PW", "s3cret-pass")],
+    );
+    let mut publisher = BrokerOptions::from_url(
+        &url.replace("mqtts://", "mqtts://gateway:s3cret-pass@"),
+        "pub-tls",
+    )
+    .expect("url");
+    publisher.ca_file = Some(ca.clone());
+    let all = readings(500, 0);
+    assert_eq!(publish_to(&publisher, &all, 10, 5000.0, usize::MAX, || {}), 500);
+    assert_exactly_once(&store, &keys(&all), &ingest);
 }
 
 #[test]

@@ -97,19 +97,53 @@ pub struct Mosquitto {
     /// Its port.
     pub port: u16,
     dir: TempDir,
+    tls: bool,
 }
 
 impl Mosquitto {
     /// Starts Mosquitto with persistence, unlimited queues and a wide in-flight window.
     pub fn start() -> Self {
+        Self::start_with(false, |port, _| {
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\n")
+        })
+    }
+
+    /// Starts Mosquitto that speaks TLS only (a certificate for `localhost` from a CA made
+    /// for the test: [`Mosquitto::ca_file`]) and lets in `user` with `password` only.
+    pub fn start_secure(user: &str, password: &str) -> Self {
+        Self::start_with(true, |port, dir| {
+            make_certificates(dir);
+            let passwords = dir.join("passwd");
+            let status = Command::new(server_binary("mosquitto_passwd", "mosquitto"))
+                .arg("-c")
+                .arg("-b")
+                .arg(&passwords)
+                .args([user, password])
+                .status()
+                .expect("mosquitto_passwd runs");
+            assert!(status.success(), "mosquitto_passwd failed");
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
+                 cafile {}\ncertfile {}\nkeyfile {}\n",
+                passwords.display(),
+                dir.join("ca.pem").display(),
+                dir.join("server.pem").display(),
+                dir.join("server.key").display()
+            )
+        })
+    }
+
+    /// `listener` gives the listener's lines for a port and the broker's directory.
+    fn start_with(tls: bool, listener: impl FnOnce(u16, &std::path::Path) -> String) -> Self {
         let dir = TempDir::new("mosquitto");
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                "{}persistence true\npersistence_location {}/\n\
                  max_queued_messages 0\nmax_inflight_messages 1000\nuser root\nlog_dest file {}/mosquitto.log\n",
+                listener(port, dir.path()),
                 dir.path().display(),
                 dir.path().display()
             ),
@@ -119,14 +153,24 @@ impl Mosquitto {
             child: None,
             port,
             dir,
+            tls,
         };
         m.restart();
         m
     }
 
-    /// The broker URL.
+    /// The broker URL (`mqtts://localhost:…` for a secure broker: the name its
+    /// certificate is for).
     pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
+        match self.tls {
+            true => format!("mqtts://localhost:{}", self.port),
+            false => format!("mqtt://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// The PEM file of the CA that signed a secure broker's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// Stops it gracefully (it saves its persistence file).
@@ -156,6 +200,73 @@ impl Drop for Mosquitto {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Makes, in `dir`, a CA (`ca.pem`, `ca.key`) and a server certificate for `localhost` and
+/// 127.0.0.1 signed by it (`server.pem`, `server.key`), with the `openssl` command.
+fn make_certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("`openssl` runs (Debian package openssl; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
+         keyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n",
+    )
+    .expect("server.ext");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
 }
 
 /// A real VictoriaMetrics (speaks the InfluxDB v2 write API) on a free port.
