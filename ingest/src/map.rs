@@ -355,11 +355,6 @@ impl Resolved {
         Ok(Self { point, conversion })
     }
 
-    /// The twin point.
-    pub fn point(&self) -> &PointId {
-        &self.point
-    }
-
     /// `value`, sent in `unit` (else in the rule's unit, else in the point's canonical
     /// unit), mapped onto the point in its canonical unit.
     pub fn convert(&self, value: f64, unit: Option<&str>) -> Result<Mapped, MapError> {
