@@ -8,12 +8,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use models::telemetry::Reading;
+use ingest::mqtt::intake::AcceptedBatch;
 use serde::Serialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 use twin::estimate::{Alarm, Estimator};
@@ -52,7 +51,7 @@ impl Follower {
     /// be written is an error now rather than a silent stop later.
     pub fn start(
         estimator: Estimator,
-        readings: broadcast::Receiver<Arc<Vec<Reading>>>,
+        readings: broadcast::Receiver<AcceptedBatch>,
         state_file: Option<PathBuf>,
     ) -> anyhow::Result<Follower> {
         if let Some(path) = &state_file {
@@ -72,7 +71,7 @@ impl Follower {
 
 fn follow(
     mut estimator: Estimator,
-    mut readings: broadcast::Receiver<Arc<Vec<Reading>>>,
+    mut readings: broadcast::Receiver<AcceptedBatch>,
     state_file: Option<&Path>,
 ) -> anyhow::Result<FollowReport> {
     let mut report = FollowReport::default();
@@ -81,14 +80,14 @@ fn follow(
     loop {
         match readings.blocking_recv() {
             Ok(batch) => {
-                for r in batch.iter() {
+                for r in batch.iter().flatten() {
                     for alarm in estimator.observe(r.point.as_str(), r.ts, r.value) {
                         report.alarms += 1;
                         let line = serde_json::to_string(&AlarmLine { alarm: &alarm })?;
                         writeln!(stdout, "{line}").context("writing an alarm to stdout")?;
                     }
                 }
-                report.readings += batch.len() as u64;
+                report.readings += batch.iter().map(|m| m.len() as u64).sum::<u64>();
             }
             Err(RecvError::Lagged(batches)) => {
                 // The broadcast counts batches; the readings in them are gone.

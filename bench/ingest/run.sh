@@ -10,8 +10,9 @@
 #   - to a minimal consumer, `mosquitto_sub -q 1 -C <messages>` writing to /dev/null: its
 #     rate is readings delivered / time from the first publish to its exit;
 #   - to the release `campustwin ingest` with a fresh store: its rate is readings committed
-#     / time from the first publish until `campustwin store stats` counts every reading
-#     (no loss: the run fails unless the store holds exactly the readings published).
+#     / time from the first publish until the store counts every reading (the counter that
+#     `campustwin store stats` reports, polled every 20 ms); no loss: the run fails unless
+#     the store holds exactly the readings published.
 # Medians of the runs are printed, with the ingest process's peak RSS.
 # --soak-minutes M publishes at --soak-rate readings/s for M minutes and prints ingest's
 # RSS and store rate every 30 s. The source is `campustwin sensors --rate` (the example
@@ -58,9 +59,32 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not open" >&2; exit 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-# The readings in a store, polled every 0.2 s during a run: without a Python start per poll,
-# whose CPU time would come out of the cores that ingest and the broker share.
+# The readings in a store (`campustwin store stats`).
 stored() { "$BIN" store stats "$1" 2>/dev/null | sed -n 's/^ *"readings": *\([0-9]*\),*$/\1/p' | grep . || echo 0; }
+# Waits until the store at $1 holds $2 readings and prints the time it saw them (epoch s),
+# or fails after $3 s. One process polls the store's `readings` counter (what `store stats`
+# reports) every 20 ms over one read connection: a `store stats` process per poll would
+# cost each poll a process start, CPU taken from the cores that ingest and the broker share.
+wait_stored() {
+  python3 - "$@" <<'PY'
+import sqlite3, sys, time
+path, want, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+deadline = time.time() + limit
+conn = sqlite3.connect(path, timeout=10)
+n = 0
+while time.time() < deadline:
+    try:
+        row = conn.execute("SELECT value FROM counters WHERE name = 'readings'").fetchone()
+        n = row[0] if row else 0
+    except sqlite3.OperationalError:  # the schema is not there yet
+        n = 0
+    if n >= want:
+        print(f"{time.time():.3f}")
+        sys.exit(0)
+    time.sleep(0.02)
+sys.exit(f"only {n} of {want} readings stored after {limit:.0f} s")
+PY
+}
 
 start_mosquitto() { # dir -> sets MQ_PORT MQ_PID
   MQ_PORT=$(free_port)
@@ -108,14 +132,7 @@ for run in $(seq "$RUNS"); do
   t0=$(now)
   mosquitto_pub -p "$MQ_PORT" -q 1 -M 1000 -t campustwin/bench/batch -l < "$OUT/load.txt" &
   PUB=$!
-  peak=0 deadline=$(( $(date +%s) + 600 ))
-  while :; do
-    n=$(stored "$d/store.db")
-    [ "$n" -ge "$READINGS" ] && break
-    [ "$(date +%s)" -gt "$deadline" ] && { echo "run $run: only $n of $READINGS stored after 600 s" >&2; exit 1; }
-    sleep 0.2
-  done
-  t1=$(now)
+  t1=$(wait_stored "$d/store.db" "$READINGS" 600) || { echo "run $run failed" >&2; exit 1; }
   wait "$PUB"
   peak=$(hwm_kb "$IN_PID")
   kill -TERM "$IN_PID"; wait "$IN_PID" || true
@@ -164,7 +181,7 @@ if [ "$SOAK_MIN" -gt 0 ]; then
   if [ "$SOAK_SOURCE" = sensors ]; then
     wait "$GEN" || { echo "sensors failed:" >&2; cat "$d/sensors.log" >&2; exit 1; }
     published=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"])' "$d/sensors.json")
-    for _ in $(seq 300); do [ "$(stored "$d/store.db")" -ge "$published" ] && break; sleep 0.2; done
+    wait_stored "$d/store.db" "$published" 60 > /dev/null || true
     echo "sensors: $(cat "$d/sensors.json")"
   else
     kill "$GEN" 2>/dev/null || true

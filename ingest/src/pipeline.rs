@@ -168,6 +168,7 @@ impl Pipeline {
                         },
                     });
                 }
+                out.readings.reserve_exact(values.len());
                 for v in values {
                     let mapped = self.map_native(&v.source, v.value, v.unit.as_deref());
                     out.push(&v.source, mapped, v.ts_ms, &check);

@@ -96,8 +96,12 @@ struct Work {
     message: Message,
 }
 
-/// Accepted readings, as committed (a reading may repeat after a redelivery).
-pub type ReadingsTx = broadcast::Sender<Arc<Vec<Reading>>>;
+/// The accepted readings of one commit, message by message as they came (a reading may
+/// repeat after a redelivery). Shared, not copied, with every listener.
+pub type AcceptedBatch = Arc<Vec<Vec<Reading>>>;
+
+/// Where the intake announces accepted readings.
+pub type ReadingsTx = broadcast::Sender<AcceptedBatch>;
 
 /// Runs the intake until `shutdown` resolves; then commits what is queued, acknowledges
 /// it, and disconnects.
@@ -351,17 +355,17 @@ fn writer_loop(
             .fetch_add(committed.duplicates, Ordering::Relaxed);
         stats.rejected.fetch_add(committed.rejected, Ordering::Relaxed);
         let mut messages = Vec::with_capacity(batch.len());
-        let mut readings = Vec::new();
-        let listening = accepted.as_ref().is_some_and(|tx| tx.receiver_count() > 0);
+        let mut readings = Vec::with_capacity(batch.len());
         for w in batch {
             messages.push(w.message);
-            if listening {
-                readings.extend(w.readings);
+            if !w.readings.is_empty() {
+                readings.push(w.readings);
             }
         }
         // Committed: now the broker may forget these messages.
         let _ = acks.send(messages);
-        if let (Some(tx), false) = (&accepted, readings.is_empty()) {
+        let listening = accepted.as_ref().filter(|tx| tx.receiver_count() > 0);
+        if let (Some(tx), false) = (listening, readings.is_empty()) {
             let _ = tx.send(Arc::new(readings));
         }
         maintain(&mut store, &mut last_maintain);
