@@ -46,7 +46,9 @@ impl Balance {
         }
     }
 
-    /// Panics with the terms when the balance does not close to `rel_tol`; for tests.
+    /// Panics with the terms when the balance does not close to `rel_tol`; for tests only,
+    /// so the library itself has no such panic.
+    #[cfg(test)]
     pub fn assert_closes(&self, rel_tol: f64) {
         assert!(
             self.relative_residual() <= rel_tol,
