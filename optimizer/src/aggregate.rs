@@ -59,8 +59,9 @@ pub fn merge_identical_jobs(problem: &ScheduleProblem) -> Merged {
         .map(|members| {
             let mut job = problem.jobs[members[0]].clone();
             let n = members.len();
+            // The merged job keeps its first member's id, so that a re-solve recognises
+            // it when members come or go.
             if n > 1 {
-                job.id = format!("{} (+{} identical)", job.id, n - 1);
                 job.max_gpus = job.max_gpus.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
                 job.work_gpu_hours *= n as f64;
             }

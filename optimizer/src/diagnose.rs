@@ -12,8 +12,9 @@ use highs::HighsModelStatus;
 use models::schedule::{Infeasibility, ScheduleProblem};
 
 use crate::error::{Error, Result};
+use crate::ladder;
 use crate::model::{self, BuildOptions, Model, hall_idle_kw};
-use crate::solve::{Method, SolveOptions, run_highs};
+use crate::solve::{Method, SolveOptions, load};
 
 /// A slack at or below this (kW, relative to the row's scale) is solver noise.
 const SLACK_TOLERANCE: f64 = 1e-6;
@@ -39,14 +40,16 @@ pub fn diagnose(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Vec
         time_limit_s: None,
         ..options.clone()
     };
-    let solved = run_highs(rows, &lp_options)?;
+    let (_, _, integers, nonzeros) = rows.size();
+    let mut engine = load(rows, &lp_options)?;
+    let solved = ladder::solve(&mut engine, &lp_options, integers, nonzeros, None)?;
     if solved.status != HighsModelStatus::Optimal {
         return Err(Error::Solver {
             action: "diagnose the infeasible problem",
             reason: format!("the elastic model ended with status {:?}", solved.status),
         });
     }
-    let x = &solved.columns;
+    let x = &solved.point.col_value;
     // invariant: build() with `elastic` always creates the slack variables.
     let Some(slack) = &vars.slack else {
         return Ok(Vec::new());

@@ -7,6 +7,12 @@
 //! jobs of 64 to 4,096 GPUs with release slots and deadlines. Part of the jobs come in
 //! sweeps of identical runs, as hyperparameter sweeps do. The same size and seed always
 //! give the same file.
+//!
+//! The [`Market::Volatile`] flavour is the harder market a planner meets: five price
+//! scenarios with a one-hour spike to 1,800 per MWh and a long stretch of negative
+//! prices, a CVaR weight of 0.3 at α = 0.95, and every job pinned to one or two halls
+//! with work of 20–80 % of its window. It is the kind of problem on which the interior
+//! point once stalled (see `solve`'s fallbacks).
 
 use std::f64::consts::PI;
 
@@ -65,6 +71,31 @@ impl ExampleSize {
     }
 }
 
+/// The prices, risk and job restrictions of an example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Market {
+    /// Three price scenarios (a normal day, a windy day with negative prices, an evening
+    /// spike to about 470 per MWh), CVaR weight 0.2 at α = 0.9, jobs free to use any hall
+    /// in four cases of ten.
+    #[default]
+    Standard,
+    /// Five price scenarios (normal, hot, a windy day with negative prices for nine hours,
+    /// a calm evening, and a one-hour spike to 1,800 per MWh), CVaR weight 0.3 at
+    /// α = 0.95, every job restricted to one or two halls, work 20–80 % of its window.
+    Volatile,
+}
+
+impl Market {
+    /// The named market (`standard`, `volatile`).
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "standard" => Some(Market::Standard),
+            "volatile" => Some(Market::Volatile),
+            _ => None,
+        }
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so that examples need no dependency
 /// and never change between platforms.
 #[derive(Debug, Clone)]
@@ -100,8 +131,13 @@ fn r1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-/// The example problem of `size`, drawn with `seed`.
+/// The example problem of `size` in the standard market, drawn with `seed`.
 pub fn example(size: ExampleSize, seed: u64) -> ScheduleProblem {
+    example_in(Market::Standard, size, seed)
+}
+
+/// The example problem of `size` in `market`, drawn with `seed`.
+pub fn example_in(market: Market, size: ExampleSize, seed: u64) -> ScheduleProblem {
     let mut rng = Rng(seed);
     let slots = size.slots.max(1);
     let slot_h = f64::from(size.slot_minutes) / 60.0;
@@ -199,6 +235,35 @@ pub fn example(size: ExampleSize, seed: u64) -> ScheduleProblem {
             }
         })
         .collect();
+    let (price_scenarios, risk) = match market {
+        Market::Standard => (
+            vec![
+                PriceScenario {
+                    probability: 0.6,
+                    price_per_mwh: Series::PerSlot(base),
+                },
+                PriceScenario {
+                    probability: 0.3,
+                    price_per_mwh: Series::PerSlot(windy),
+                },
+                PriceScenario {
+                    probability: 0.1,
+                    price_per_mwh: Series::PerSlot(spike),
+                },
+            ],
+            Risk {
+                cvar_alpha: 0.9,
+                weight: 0.2,
+            },
+        ),
+        Market::Volatile => (
+            volatile_scenarios(&mut rng, &base, hour),
+            Risk {
+                cvar_alpha: 0.95,
+                weight: 0.3,
+            },
+        ),
+    };
     let carbon: Vec<f64> = (0..slots)
         .map(|t| r1(380.0 - 90.0 * (-(hour(t) - 13.0).powi(2) / 8.0).exp()))
         .collect();
@@ -223,7 +288,7 @@ pub fn example(size: ExampleSize, seed: u64) -> ScheduleProblem {
         })
         .collect();
 
-    let jobs = example_jobs(&mut rng, size, &halls);
+    let jobs = example_jobs(&mut rng, market, size, &halls);
 
     ScheduleProblem {
         start: Utc
@@ -241,31 +306,67 @@ pub fn example(size: ExampleSize, seed: u64) -> ScheduleProblem {
         grid: Grid {
             import_limit_kw: Series::PerSlot(import_limit),
             demand_charge_per_kw: 1.5,
-            price_scenarios: vec![
-                PriceScenario {
-                    probability: 0.6,
-                    price_per_mwh: Series::PerSlot(base),
-                },
-                PriceScenario {
-                    probability: 0.3,
-                    price_per_mwh: Series::PerSlot(windy),
-                },
-                PriceScenario {
-                    probability: 0.1,
-                    price_per_mwh: Series::PerSlot(spike),
-                },
-            ],
+            price_scenarios,
             carbon_kg_per_mwh: Series::PerSlot(carbon),
             carbon_price_per_t: 80.0,
         },
         battery: Some(battery),
         generators,
         jobs,
-        risk: Some(Risk {
-            cvar_alpha: 0.9,
-            weight: 0.2,
-        }),
+        risk: Some(risk),
     }
+}
+
+/// The five scenarios of the volatile market, built on the diurnal `base` price:
+/// normal (0.45), hot (0.2: the afternoon 30 % dearer), windy (0.15: negative from
+/// midnight to 09:00), a calm evening (0.15: 120 more from 17:00 to 21:00) and a spike
+/// (0.05: 1,800 per MWh from 18:00 to 19:00).
+fn volatile_scenarios(rng: &mut Rng, base: &[f64], hour: impl Fn(usize) -> f64) -> Vec<PriceScenario> {
+    let shaped = |rng: &mut Rng, f: &dyn Fn(f64, f64, &mut Rng) -> f64| -> Series {
+        Series::PerSlot(
+            base.iter()
+                .enumerate()
+                .map(|(t, &p)| r1(f(hour(t), p, rng)))
+                .collect(),
+        )
+    };
+    let hot = shaped(rng, &|h, p, _| {
+        if (12.0..19.0).contains(&h) { p * 1.3 } else { p }
+    });
+    let windy = shaped(rng, &|h, p, rng| {
+        if h < 9.0 {
+            -30.0 + 20.0 * rng.unit()
+        } else {
+            p * 0.7
+        }
+    });
+    let calm = shaped(rng, &|h, p, _| {
+        if (17.0..21.0).contains(&h) {
+            p + 120.0
+        } else {
+            p * 1.05
+        }
+    });
+    let spike = shaped(rng, &|h, p, _| {
+        if (18.0..19.0).contains(&h) {
+            1800.0
+        } else {
+            p * 1.1
+        }
+    });
+    [
+        (0.45, Series::PerSlot(base.to_vec())),
+        (0.2, hot),
+        (0.15, windy),
+        (0.15, calm),
+        (0.05, spike),
+    ]
+    .into_iter()
+    .map(|(probability, price_per_mwh)| PriceScenario {
+        probability,
+        price_per_mwh,
+    })
+    .collect()
 }
 
 fn hall_letter(h: usize) -> String {
@@ -281,7 +382,10 @@ fn hall_letter(h: usize) -> String {
 /// hours; a fifth of the sweeps' runs are identical twins of another. Total work is
 /// scaled to about 85 % of what the halls could do at full power, so GPUs, cooling and the
 /// grid all compete.
-fn example_jobs(rng: &mut Rng, size: ExampleSize, halls: &[Hall]) -> Vec<Job> {
+///
+/// In the volatile market every job names one or two halls and its work is 20–80 % of
+/// what its window holds at full power.
+fn example_jobs(rng: &mut Rng, market: Market, size: ExampleSize, halls: &[Hall]) -> Vec<Job> {
     let slots = size.slots.max(1);
     let slot_h = f64::from(size.slot_minutes) / 60.0;
     let sizes = [64u32, 128, 256, 512, 1024, 2048, 4096];
@@ -301,7 +405,8 @@ fn example_jobs(rng: &mut Rng, size: ExampleSize, halls: &[Hall]) -> Vec<Job> {
         let release = rng.int(0, (slots * 2 / 5).min(slots - min_window));
         let deadline = rng.int(release + min_window, slots);
         let window_h = (deadline - release) as f64 * slot_h;
-        let job_halls = match rng.int(0, 9) {
+        let any_hall_draws = if market == Market::Volatile { 4 } else { 0 };
+        let job_halls = match rng.int(any_hall_draws, 9) {
             0..=3 => Vec::new(),
             4..=7 => vec![halls[rng.int(0, halls.len() - 1)].id.clone()],
             _ => {
@@ -314,10 +419,14 @@ fn example_jobs(rng: &mut Rng, size: ExampleSize, halls: &[Hall]) -> Vec<Job> {
                 two
             }
         };
+        let work_share = match market {
+            Market::Standard => rng.range(0.3, 0.95),
+            Market::Volatile => rng.range(0.2, 0.8),
+        };
         let job = Job {
             id: String::new(),
             max_gpus,
-            work_gpu_hours: f64::from(max_gpus) * window_h * rng.range(0.3, 0.95),
+            work_gpu_hours: f64::from(max_gpus) * window_h * work_share,
             release_slot: release,
             deadline_slot: deadline,
             unmet_penalty_per_gpu_hour: r1(rng.range(2.5, 9.0)),

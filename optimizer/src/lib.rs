@@ -23,13 +23,17 @@
 //! ```
 
 pub mod aggregate;
+pub mod change;
 pub mod check;
 pub mod cost;
 pub mod diagnose;
+pub mod engine;
 mod error;
 pub mod example;
+pub mod ladder;
 pub mod lp;
 pub mod model;
+pub mod session;
 pub mod solve;
 
 #[cfg(test)]

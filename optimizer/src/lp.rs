@@ -6,6 +6,8 @@
 //! [`Rows`] count them the same way.
 
 use good_lp::solvers::highs::{HighsProblem, highs};
+
+use crate::model::RowTag;
 use good_lp::{
     Constraint, Expression, IntoAffineExpression, ProblemVariables, SolverModel, Variable, VariableDefinition,
 };
@@ -76,6 +78,7 @@ impl Columns {
         let integers = self.integers;
         Rows {
             model: self.vars.minimise(objective).using(highs),
+            tags: Vec::new(),
             count: 0,
             nonzeros: 0,
             columns,
@@ -84,10 +87,11 @@ impl Columns {
     }
 }
 
-/// The rows of a model under construction.
+/// The rows of a model under construction, each with its tag.
 #[derive(Debug)]
 pub struct Rows {
     model: HighsProblem,
+    tags: Vec<RowTag>,
     count: usize,
     nonzeros: usize,
     columns: usize,
@@ -96,7 +100,8 @@ pub struct Rows {
 
 impl Rows {
     /// Adds a constraint and returns its row index.
-    pub fn add(&mut self, constraint: Constraint) -> usize {
+    pub fn add(&mut self, tag: RowTag, constraint: Constraint) -> usize {
+        self.tags.push(tag);
         self.nonzeros += constraint
             .expression()
             .linear_coefficients()
@@ -108,18 +113,18 @@ impl Rows {
     }
 
     /// Adds `expression ≤ rhs`.
-    pub fn leq(&mut self, expression: Expression, rhs: f64) -> usize {
-        self.add(expression.leq(rhs))
+    pub fn leq(&mut self, tag: RowTag, expression: Expression, rhs: f64) -> usize {
+        self.add(tag, expression.leq(rhs))
     }
 
     /// Adds `expression ≥ rhs`.
-    pub fn geq(&mut self, expression: Expression, rhs: f64) -> usize {
-        self.add(expression.geq(rhs))
+    pub fn geq(&mut self, tag: RowTag, expression: Expression, rhs: f64) -> usize {
+        self.add(tag, expression.geq(rhs))
     }
 
     /// Adds `expression = rhs`.
-    pub fn eq(&mut self, expression: Expression, rhs: f64) -> usize {
-        self.add(expression.eq(rhs))
+    pub fn eq(&mut self, tag: RowTag, expression: Expression, rhs: f64) -> usize {
+        self.add(tag, expression.eq(rhs))
     }
 
     /// Number of rows.
@@ -135,6 +140,11 @@ impl Rows {
     /// Size of the model: (rows, columns, integer columns, nonzeros).
     pub fn size(&self) -> (usize, usize, usize, usize) {
         (self.count, self.columns, self.integers, self.nonzeros)
+    }
+
+    /// The tag of every row, in row order.
+    pub fn tags(&self) -> &[RowTag] {
+        &self.tags
     }
 
     /// The HiGHS model, ready for options and the solve.
@@ -156,4 +166,43 @@ where
         }
     }
     e
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use good_lp::variable;
+
+    use super::*;
+    use crate::engine::Engine;
+    use crate::model::RowTag;
+
+    /// [`Col::index`] and the row numbers of [`Rows::add`] count columns and rows in the
+    /// order they are created; the values and duals read back by index are only right if
+    /// good_lp's HiGHS backend hands them to HiGHS in that same order. Each column here is
+    /// fixed at its own creation number and each row holds one column, so any reordering
+    /// shows up as a value in the wrong place.
+    #[test]
+    fn good_lp_hands_columns_and_rows_to_highs_in_creation_order() {
+        let n = 12;
+        let mut cols = Columns::default();
+        let x: Vec<Col> = (0..n)
+            .map(|i| cols.add(variable().clamp(i as f64, i as f64)))
+            .collect();
+        let mut rows = cols.minimise(sum(x.iter().map(|&c| (1.0, c))));
+        // Rows in reverse column order: row r holds column n − 1 − r.
+        for r in 0..n {
+            let row = rows.leq(RowTag::Work { job: r }, sum([(1.0, x[n - 1 - r])]), 100.0);
+            assert_eq!(row, r);
+        }
+        let mut engine = Engine::new(rows.into_highs().unwrap(), 1).unwrap();
+        engine.set("presolve", "off").unwrap();
+        assert_eq!(engine.run().unwrap(), highs::HighsModelStatus::Optimal);
+        let point = engine.point();
+        for (i, col) in x.iter().enumerate() {
+            assert_eq!(col.index, i);
+            assert_eq!(point.col_value[i], i as f64, "column {i}");
+            assert_eq!(point.row_value[i], (n - 1 - i) as f64, "row {i}");
+        }
+    }
 }

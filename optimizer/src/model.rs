@@ -146,6 +146,39 @@ pub struct Vars {
     pub slack: Option<SlackVars>,
 }
 
+/// What a row is: its constraint family and the job, hall, unit, scenario and slot it is
+/// of. A re-solve maps the previous basis onto a new model through these (see
+/// [`crate::session`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowTag {
+    /// Constraint 1a of job `job` in slot `slot`.
+    JobGpus { job: usize, slot: usize },
+    /// Constraint 1b of hall `hall` in slot `slot`.
+    HallGpus { hall: usize, slot: usize },
+    /// Constraint 4 of job `job`.
+    Work { job: usize },
+    /// Constraint 6 of hall `hall` in slot `slot`.
+    Cooling { hall: usize, slot: usize },
+    /// Constraints 7–8 in slot `slot`.
+    Balance { slot: usize },
+    /// The import limit as a row (diagnosis mode only).
+    ImportLimit { slot: usize },
+    /// Constraint 9 in slot `slot`.
+    Peak { slot: usize },
+    /// Constraint 10 from slot `slot` to the next.
+    Battery { slot: usize },
+    /// Constraint 11, rising, of generator `unit` in slot `slot`.
+    RampUp { unit: usize, slot: usize },
+    /// Constraint 11, falling.
+    RampDown { unit: usize, slot: usize },
+    /// The CVaR row of price scenario `scenario`.
+    Cvar { scenario: usize },
+    /// The IT ramp limit, rising, into slot `slot`.
+    ItRampUp { slot: usize },
+    /// The IT ramp limit, falling.
+    ItRampDown { slot: usize },
+}
+
 /// Row indices that are read back after the solve.
 #[derive(Debug)]
 pub struct RowIndex {
@@ -526,10 +559,10 @@ pub fn define_job_gpu_constraints(rows: &mut Rows, problem: &ScheduleProblem, in
                 Some(on) => {
                     let mut row = used;
                     row.add_mul(-max_gpus, on[t - job.release_slot].var);
-                    rows.eq(row, 0.0);
+                    rows.eq(RowTag::JobGpus { job: j, slot: t }, row, 0.0);
                 }
                 None if !implied => {
-                    rows.leq(used, max_gpus);
+                    rows.leq(RowTag::JobGpus { job: j, slot: t }, used, max_gpus);
                 }
                 None => {}
             }
@@ -548,10 +581,13 @@ pub fn define_hall_gpu_constraints(
     for (h, hall) in problem.halls.iter().enumerate() {
         for t in 0..problem.slots {
             let at = index.at(h, t);
-            out.push(
-                (!at.is_empty())
-                    .then(|| rows.leq(sum(at.iter().flat_map(|&k| vars.gpus.g(k))), f64::from(hall.gpus))),
-            );
+            out.push((!at.is_empty()).then(|| {
+                rows.leq(
+                    RowTag::HallGpus { hall: h, slot: t },
+                    sum(at.iter().flat_map(|&k| vars.gpus.g(k))),
+                    f64::from(hall.gpus),
+                )
+            }));
         }
     }
     out
@@ -566,7 +602,7 @@ pub fn define_work_constraints(rows: &mut Rows, problem: &ScheduleProblem, index
             vars.gpus.at(k, h).map(move |(col, (_, f))| (f * dt_h, col))
         }));
         work.add_mul(1.0, vars.unmet[j].var);
-        rows.geq(work, job.work_gpu_hours);
+        rows.geq(RowTag::Work { job: j }, work, job.work_gpu_hours);
     }
 }
 
@@ -613,7 +649,7 @@ pub fn define_cooling_constraints(
                 it.add_mul(-1.0, slack.cooling[h * problem.slots + t].var);
             }
             let capacity = hall.cooling_capacity_kw.at(t) - hall_idle_kw(problem, h);
-            out.push(rows.leq(it, capacity));
+            out.push(rows.leq(RowTag::Cooling { hall: h, slot: t }, it, capacity));
         }
     }
     out
@@ -642,9 +678,14 @@ pub fn define_balance_constraints(rows: &mut Rows, problem: &ScheduleProblem, in
         if let Some(slack) = &vars.slack {
             balance.add_mul(-1.0, slack.export[t].var);
         }
-        rows.eq(balance, scale * idle_kw + problem.facility.fixed_kw);
+        rows.eq(
+            RowTag::Balance { slot: t },
+            balance,
+            scale * idle_kw + problem.facility.fixed_kw,
+        );
         if let Some(slack) = &vars.slack {
             rows.leq(
+                RowTag::ImportLimit { slot: t },
                 sum([(1.0, vars.imp[t]), (-1.0, slack.import[t])]),
                 problem.grid.import_limit_kw.at(t),
             );
@@ -655,8 +696,8 @@ pub fn define_balance_constraints(rows: &mut Rows, problem: &ScheduleProblem, in
 /// Constraint 9: `peak ≥ imp[t]`.
 pub fn define_peak_constraints(rows: &mut Rows, vars: &Vars) {
     if let Some(peak) = vars.peak {
-        for &imp in &vars.imp {
-            rows.geq(sum([(1.0, peak), (-1.0, imp)]), 0.0);
+        for (t, &imp) in vars.imp.iter().enumerate() {
+            rows.geq(RowTag::Peak { slot: t }, sum([(1.0, peak), (-1.0, imp)]), 0.0);
         }
     }
 }
@@ -669,6 +710,7 @@ pub fn define_battery_constraints(rows: &mut Rows, problem: &ScheduleProblem, va
     let dt_h = problem.slot_hours();
     for t in 0..problem.slots {
         rows.eq(
+            RowTag::Battery { slot: t },
             sum([
                 (1.0, v.soc[t + 1]),
                 (-1.0, v.soc[t]),
@@ -690,8 +732,12 @@ pub fn define_generator_ramp_constraints(rows: &mut Rows, problem: &ScheduleProb
         let cols = &vars.gen_kw[i];
         for t in 1..problem.slots {
             let step = || sum([(1.0, cols[t]), (-1.0, cols[t - 1])]);
-            rows.leq(step(), unit.ramp_kw_per_slot);
-            rows.geq(step(), -unit.ramp_kw_per_slot);
+            rows.leq(RowTag::RampUp { unit: i, slot: t }, step(), unit.ramp_kw_per_slot);
+            rows.geq(
+                RowTag::RampDown { unit: i, slot: t },
+                step(),
+                -unit.ramp_kw_per_slot,
+            );
         }
     }
 }
@@ -705,7 +751,7 @@ pub fn define_cvar_constraints(rows: &mut Rows, problem: &ScheduleProblem, vars:
         let mut row = cost_expression(problem, vars, &scenario.price_per_mwh.values(problem.slots));
         row.add_mul(-1.0, cvar.zeta.var);
         row.add_mul(-1.0, cvar.z[s].var);
-        rows.leq(row, 0.0);
+        rows.leq(RowTag::Cvar { scenario: s }, row, 0.0);
     }
 }
 
@@ -727,7 +773,7 @@ pub fn define_it_ramp_constraints(rows: &mut Rows, problem: &ScheduleProblem, in
         up.add_mul(-1.0, total(t - 1));
         let mut down = total(t - 1);
         down.add_mul(-1.0, total(t));
-        rows.leq(up, limit);
-        rows.leq(down, limit);
+        rows.leq(RowTag::ItRampUp { slot: t }, up, limit);
+        rows.leq(RowTag::ItRampDown { slot: t }, down, limit);
     }
 }

@@ -10,17 +10,21 @@ use tracing::{debug, info};
 
 use crate::aggregate;
 use crate::diagnose;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::ladder::{self, Solved};
 use crate::model::{self, BuildOptions, Model, hall_idle_kw};
 
 /// GPU counts at or below this are zero in the plan (solver noise, not a placement).
 pub const GPU_ZERO: f64 = 1e-7;
 
+pub use crate::ladder::AUTO_INTERIOR_POINT_NONZEROS;
+
 /// The HiGHS algorithm for the LP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// Dual simplex below [`AUTO_INTERIOR_POINT_NONZEROS`] nonzeros or for a MILP, HiPO
-    /// above (on the medium example 6 s against 213 s for the simplex).
+    /// with crossover above (on the medium example 6 s against 213 s for the simplex).
     Auto,
     /// HiGHS chooses (its default).
     Choose,
@@ -33,26 +37,44 @@ pub enum Method {
     /// but not a vertex.
     IpmNoCrossover,
     /// HiPO, HiGHS's interior point with a direct (Cholesky or LDLᵀ) factorisation on
-    /// BLAS, without crossover: the fastest on large models (1,000 jobs: 78 s against
-    /// 123 s for IPX).
+    /// BLAS, followed by crossover to a vertex: the fastest on large models, and the
+    /// crossover both ends HiPO before the stall it can meet in its last iterations and
+    /// gives the basis that a re-solve starts from.
     Hipo,
+    /// HiPO without crossover.
+    HipoNoCrossover,
 }
 
-/// Nonzeros from which [`Method::Auto`] uses HiPO instead of the dual simplex. Below it
-/// (the small example: 30,000) both take about the same time.
-pub const AUTO_INTERIOR_POINT_NONZEROS: usize = 100_000;
+impl Method {
+    /// The name used in flags and in the plan's solve statistics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Choose => "choose",
+            Method::Simplex => "simplex",
+            Method::Ipm => "ipm",
+            Method::IpmNoCrossover => "ipm_no_crossover",
+            Method::Hipo => "hipo",
+            Method::HipoNoCrossover => "hipo_no_crossover",
+        }
+    }
+}
 
 /// How to solve.
 #[derive(Debug, Clone)]
 pub struct SolveOptions {
-    /// LP algorithm.
+    /// LP algorithm of the first run.
     pub method: Method,
     /// Run HiGHS's presolve.
     pub presolve: bool,
-    /// Stop after this many seconds (the MILP reports the best schedule found and its gap).
+    /// Stop after this many seconds: the best feasible schedule found is returned with
+    /// its gap.
     pub time_limit_s: Option<f64>,
-    /// Threads HiGHS may use (`None`: its default).
-    pub threads: Option<u32>,
+    /// Threads HiGHS may use. 1 (the default) makes every solve of the same problem take
+    /// the same path to the same plan; more can be faster on many cores but is not
+    /// reproducible (see [`crate::ladder`]). HiGHS fixes its thread pool at the first
+    /// solve of a process: every solve of one process must ask for the same number.
+    pub threads: u32,
     /// Merge elastic jobs that are identical in everything but their id into one before
     /// the build and split the answer evenly again (exact: see [`aggregate`]).
     pub merge_identical_jobs: bool,
@@ -60,6 +82,11 @@ pub struct SolveOptions {
     pub mip_rel_gap: Option<f64>,
     /// Write HiGHS's own log (presolve, iterations, timings) to this file.
     pub solver_log: Option<std::path::PathBuf>,
+    /// Further HiGHS options, `(name, value)`, set before each run (for experiments and
+    /// tuning; they can make a method fail, which the fallbacks then handle).
+    pub highs_options: Vec<(String, String)>,
+    /// Try the fallbacks of [`crate::ladder`] when a method ends without an optimum.
+    pub fallbacks: bool,
 }
 
 impl Default for SolveOptions {
@@ -68,30 +95,30 @@ impl Default for SolveOptions {
             method: Method::Auto,
             presolve: true,
             time_limit_s: None,
-            threads: None,
+            threads: 1,
             merge_identical_jobs: true,
             mip_rel_gap: None,
             solver_log: None,
+            highs_options: Vec::new(),
+            fallbacks: true,
         }
     }
-}
-
-/// What came back from HiGHS.
-#[derive(Debug)]
-pub(crate) struct Solved {
-    pub status: HighsModelStatus,
-    pub has_solution: bool,
-    pub objective: f64,
-    pub columns: Vec<f64>,
-    pub dual_rows: Vec<f64>,
-    pub mip_gap: f64,
-    pub simplex_iterations: i64,
-    pub ipm_iterations: i64,
 }
 
 /// Solves `problem` (which must be valid) and returns its plan: optimal, time-limited
 /// with the best schedule found, or infeasible with a diagnosis.
 pub fn solve(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> {
+    solve_from(problem, options, None).map(|(plan, _)| plan)
+}
+
+/// Solves `problem` as [`solve`] does, starting from `warm` (a previous solve's basis
+/// mapped onto this problem's model) when given; also returns what a later re-solve
+/// starts from.
+pub(crate) fn solve_from(
+    problem: &ScheduleProblem,
+    options: &SolveOptions,
+    warm: Option<&crate::session::Warm>,
+) -> Result<(Plan, Option<crate::session::Warm>)> {
     if options.merge_identical_jobs {
         let merged = aggregate::merge_identical_jobs(problem);
         if merged.merged_jobs() > 0 {
@@ -100,22 +127,25 @@ pub fn solve(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> 
                 merged = merged.merged_jobs(),
                 "Merged identical jobs."
             );
-            let mut plan = solve_exact(&merged.problem, options)?;
-            plan = merged.split_plan(problem, plan);
-            return Ok(plan);
+            let (plan, next) = solve_exact(&merged.problem, options, warm)?;
+            return Ok((merged.split_plan(problem, plan), next));
         }
     }
-    solve_exact(problem, options)
+    solve_exact(problem, options, warm)
 }
 
 /// Solves `problem` as it is, without merging jobs.
-fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> {
+fn solve_exact(
+    problem: &ScheduleProblem,
+    options: &SolveOptions,
+    warm: Option<&crate::session::Warm>,
+) -> Result<(Plan, Option<crate::session::Warm>)> {
     let started = Instant::now();
     let model = model::build(problem, &BuildOptions::default());
     let (rows, columns, integer_columns, nonzeros) = model.rows.size();
     let build_s = started.elapsed().as_secs_f64();
     let mut stats = SolveStats {
-        solver: "HiGHS via good_lp".to_string(),
+        solver: format!("HiGHS {} via good_lp", highs_version()),
         rows,
         columns,
         integer_columns,
@@ -132,27 +162,32 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         index,
         row_index,
     } = model;
-    let solved = run_highs(highs_rows, options)?;
+    let keys = crate::session::ModelKeys::of(problem, &vars, &index, highs_rows.tags());
+    let warm_basis = warm.and_then(|w| w.basis_for(&keys));
+    let mut engine = load(highs_rows, options)?;
+    let solved = ladder::solve(
+        &mut engine,
+        options,
+        integer_columns,
+        nonzeros,
+        warm_basis.as_ref(),
+    )?;
     stats.simplex_iterations = solved.simplex_iterations;
     stats.ipm_iterations = solved.ipm_iterations;
+    stats.attempts = solved.attempts.clone();
 
     let status = match solved.status {
         HighsModelStatus::Optimal => PlanStatus::Optimal,
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
             let infeasibilities = diagnose::diagnose(problem, options)?;
             stats.solve_s = solving.elapsed().as_secs_f64();
-            return Ok(Plan::infeasible(infeasibilities, stats));
+            return Ok((Plan::infeasible(infeasibilities, stats), None));
         }
-        HighsModelStatus::ReachedTimeLimit
-        | HighsModelStatus::ReachedIterationLimit
-        | HighsModelStatus::ReachedSolutionLimit
-        | HighsModelStatus::ReachedInterrupt => {
-            if !solved.has_solution {
-                return Err(Error::NoSolution {
-                    time_limit_s: options.time_limit_s.unwrap_or(f64::INFINITY),
-                });
-            }
-            PlanStatus::TimeLimit
+        HighsModelStatus::ReachedTimeLimit if solved.feasible => PlanStatus::TimeLimit,
+        HighsModelStatus::ReachedTimeLimit => {
+            return Err(Error::NoSolution {
+                time_limit_s: options.time_limit_s.unwrap_or(f64::INFINITY),
+            });
         }
         other => {
             return Err(Error::Solver {
@@ -161,22 +196,24 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
             });
         }
     };
+    let next = solved
+        .basis
+        .as_ref()
+        .filter(|_| integer_columns == 0)
+        .map(|basis| crate::session::Warm::new(keys, basis.clone()));
 
-    let mut mip_gap = None;
+    let mut gap = solved.gap.map(|g| if g.is_finite() { g.max(0.0) } else { 0.0 });
     let (mut vars, mut index, mut row_index, mut solved) = (vars, index, row_index, solved);
-    if integer_columns > 0 {
-        mip_gap = Some(if solved.mip_gap.is_finite() {
-            solved.mip_gap.max(0.0)
-        } else {
-            0.0
-        });
+    if integer_columns > 0 && solved.feasible {
         // Shadow prices of a MILP: the LP with the on/off decisions fixed.
         let fixed_on: Vec<Vec<f64>> = vars
             .on
             .iter()
             .map(|on| {
                 on.as_ref().map_or_else(Vec::new, |cols| {
-                    cols.iter().map(|c| c.value(&solved.columns).round()).collect()
+                    cols.iter()
+                        .map(|c| c.value(&solved.point.col_value).round())
+                        .collect()
                 })
             })
             .collect();
@@ -197,9 +234,14 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
             index: i,
             row_index: r,
         } = fixed;
-        let fixed_solved = run_highs(fixed_rows, &lp_options)?;
+        let (_, _, _, fixed_nonzeros) = fixed_rows.size();
+        let mut fixed_engine = load(fixed_rows, &lp_options)?;
+        let fixed_solved = ladder::solve(&mut fixed_engine, &lp_options, 0, fixed_nonzeros, None)?;
         if fixed_solved.status == HighsModelStatus::Optimal {
+            stats.attempts.extend(fixed_solved.attempts.iter().cloned());
+            let mip_gap = gap;
             (vars, index, row_index, solved) = (v, i, r, fixed_solved);
+            gap = mip_gap;
         }
     }
     stats.solve_s = solving.elapsed().as_secs_f64();
@@ -214,88 +256,34 @@ fn solve_exact(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan
         index: &index,
         row_index: &row_index,
     };
-    Ok(extract_plan(problem, &model, &solved, status, mip_gap, stats))
+    Ok((extract_plan(problem, &model, &solved, status, gap, stats), next))
 }
 
-/// Hands the rows to HiGHS with the options and solves.
-pub(crate) fn run_highs(rows: crate::lp::Rows, options: &SolveOptions) -> Result<Solved> {
-    let (_, _, integers, nonzeros) = rows.size();
-    let mut model = rows.into_highs().map_err(|e| Error::Solver {
+/// Hands the rows to HiGHS: a loaded instance with presolve set as asked and the
+/// caller's extra options applied.
+pub(crate) fn load(rows: crate::lp::Rows, options: &SolveOptions) -> Result<Engine> {
+    let model = rows.into_highs().map_err(|e| Error::Solver {
         action: "load the model",
         reason: e.to_string(),
     })?;
-    let set = |model: &mut highs::Model, key: &str, value: &str| {
-        model.try_set_option(key, value).map_err(|e| Error::Solver {
-            action: "set an option",
-            reason: format!("{key} = {value}: {e:?}"),
-        })
-    };
-    let method = match options.method {
-        Method::Auto if integers == 0 && nonzeros >= AUTO_INTERIOR_POINT_NONZEROS => Method::Hipo,
-        Method::Auto => Method::Simplex,
-        other => other,
-    };
-    match method {
-        Method::Auto | Method::Choose => {}
-        Method::Simplex => set(&mut model, "solver", "simplex")?,
-        Method::Ipm => set(&mut model, "solver", "ipm")?,
-        Method::IpmNoCrossover => {
-            set(&mut model, "solver", "ipm")?;
-            set(&mut model, "run_crossover", "off")?;
-        }
-        Method::Hipo => {
-            set(&mut model, "solver", "hipo")?;
-            set(&mut model, "run_crossover", "off")?;
-        }
-    }
+    let mut engine = Engine::new(model, options.threads)?;
     if !options.presolve {
-        set(&mut model, "presolve", "off")?;
+        engine.set("presolve", "off")?;
     }
-    if let Some(path) = &options.solver_log {
-        set(&mut model, "log_file", &path.to_string_lossy())?;
-        for (key, on) in [("log_to_console", false), ("output_flag", true)] {
-            model.try_set_option(key, on).map_err(|e| Error::Solver {
-                action: "set an option",
-                reason: format!("{key} = {on}: {e:?}"),
-            })?;
-        }
+    for (key, value) in &options.highs_options {
+        engine.set(key, value)?;
     }
-    let number = |model: &mut highs::Model, key: &str, value: f64| {
-        model.try_set_option(key, value).map_err(|e| Error::Solver {
-            action: "set an option",
-            reason: format!("{key} = {value}: {e:?}"),
-        })
-    };
-    if let Some(limit) = options.time_limit_s {
-        number(&mut model, "time_limit", limit)?;
-    }
-    if let Some(gap) = options.mip_rel_gap {
-        number(&mut model, "mip_rel_gap", gap)?;
-    }
-    if let Some(threads) = options.threads {
-        let threads = i32::try_from(threads).unwrap_or(i32::MAX);
-        model
-            .try_set_option("threads", threads)
-            .map_err(|e| Error::Solver {
-                action: "set the threads",
-                reason: format!("{e:?}"),
-            })?;
-    }
-    let solved = model.try_solve().map_err(|e| Error::Solver {
-        action: "solve the model",
-        reason: format!("{e:?}"),
-    })?;
-    let solution = solved.get_solution();
-    Ok(Solved {
-        status: solved.status(),
-        has_solution: solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible,
-        objective: solved.objective_value(),
-        columns: solution.columns().to_vec(),
-        dual_rows: solution.dual_rows().to_vec(),
-        mip_gap: solved.mip_gap(),
-        simplex_iterations: solved.simplex_iteration_count(),
-        ipm_iterations: solved.ipm_iteration_count(),
-    })
+    Ok(engine)
+}
+
+/// HiGHS's version, `major.minor.patch`.
+pub fn highs_version() -> String {
+    format!(
+        "{}.{}.{}",
+        highs_sys::HIGHS_VERSION_MAJOR,
+        highs_sys::HIGHS_VERSION_MINOR,
+        highs_sys::HIGHS_VERSION_PATCH
+    )
 }
 
 /// The parts of a built model that reading the answer needs.
@@ -311,10 +299,10 @@ fn extract_plan(
     model: &ModelView<'_>,
     solved: &Solved,
     status: PlanStatus,
-    mip_gap: Option<f64>,
+    gap: Option<f64>,
     stats: SolveStats,
 ) -> Plan {
-    let x = &solved.columns;
+    let x = &solved.point.col_value;
     let vars = model.vars;
     let index = model.index;
     let slots = problem.slots;
@@ -360,7 +348,7 @@ fn extract_plan(
             }
             total_it_kw[t] += it_kw[t];
         }
-        let shadow = |row: Option<usize>| row.map_or(0.0, |r| -solved.dual_rows[r] + 0.0);
+        let shadow = |row: Option<usize>| row.map_or(0.0, |r| -solved.point.row_dual[r] + 0.0);
         halls.push(HallPlan {
             id: hall.id.clone(),
             it_kw,
@@ -428,7 +416,7 @@ fn extract_plan(
         objective: Some(solved.objective),
         expected_cost: Some(costs.expected_cost),
         cvar: costs.cvar,
-        mip_gap,
+        gap,
         infeasibilities: Vec::new(),
         scenario_costs,
         slot_start: (0..slots)

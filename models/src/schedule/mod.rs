@@ -33,6 +33,8 @@ pub mod plan;
 pub mod problem;
 pub mod series;
 
-pub use plan::{GeneratorPlan, HallPlan, Infeasibility, JobPlan, Placement, Plan, PlanStatus, SolveStats};
+pub use plan::{
+    GeneratorPlan, HallPlan, Infeasibility, JobPlan, Placement, Plan, PlanStatus, SolveAttempt, SolveStats,
+};
 pub use problem::{Battery, Facility, Generator, Grid, Hall, Job, PriceScenario, Risk, ScheduleProblem};
 pub use series::Series;

@@ -50,9 +50,11 @@ pub struct Plan {
     /// is > 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvar: Option<f64>,
-    /// Relative MIP gap of the answer (rigid jobs only): 0 when proven optimal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mip_gap: Option<f64>,
+    /// Relative gap between the answer and the best bound found: the MIP gap with rigid
+    /// jobs (0 when proven optimal), or the primal-dual gap of an LP that the time limit
+    /// stopped at a feasible interior point. Absent for an optimal LP.
+    #[serde(default, alias = "mip_gap", skip_serializing_if = "Option::is_none")]
+    pub gap: Option<f64>,
     /// Why the problem is infeasible: each constraint family and slot that cannot be met.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub infeasibilities: Vec<Infeasibility>,
@@ -194,6 +196,24 @@ pub struct SolveStats {
     /// Jobs merged into identical twins before the build (0: none).
     #[serde(default)]
     pub merged_jobs: usize,
+    /// Every run of the solver, in order: the first method, then each fallback that a
+    /// method ending without an optimum led to, or the warm start of a re-solve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<SolveAttempt>,
+}
+
+/// One run of the solver.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolveAttempt {
+    /// What was run: `simplex`, `hipo`, `crossover`, `ipx`, `warm_dual_simplex`, …
+    pub method: String,
+    /// The status it ended with, as HiGHS names it (`Optimal`, `Unknown`, …).
+    pub status: String,
+    /// Time taken, s.
+    pub seconds: f64,
+    /// Iterations (simplex, interior point and crossover together).
+    pub iterations: i64,
 }
 
 impl Plan {
@@ -216,7 +236,7 @@ impl Plan {
             objective: None,
             expected_cost: None,
             cvar: None,
-            mip_gap: None,
+            gap: None,
             infeasibilities,
             scenario_costs: Vec::new(),
             slot_start: Vec::new(),

@@ -22,7 +22,7 @@ fn rigid_job_runs_on_all_its_gpus_or_none() {
     });
     let plan = solved(&p);
     assert_objective(&plan, 5001.21);
-    assert_eq!(plan.mip_gap, Some(0.0));
+    assert_eq!(plan.gap, Some(0.0));
     assert_eq!(plan.stats.integer_columns, 2);
     let gpus = &plan.jobs[0].placements[0].gpus;
     assert!(close(gpus[0], 0.0) && close(gpus[1], 10.0), "{gpus:?}");
@@ -96,4 +96,86 @@ fn a_file_without_extensions_builds_the_baseline() {
     assert_eq!((ints, ints_r), (0, 0));
     assert_eq!(cols, cols_r);
     assert_eq!(rows_r, rows + 2 * 3, "two ramp rows per slot boundary");
+}
+
+/// A first method made to fail through its options (HiPO stopped after two iterations,
+/// which leaves no point to cross over from) falls back, in order, to IPX (stopped the
+/// same way) and then the dual simplex, and the plan is the same optimum as an unforced
+/// solve.
+#[test]
+fn a_method_that_stops_short_falls_back_to_an_optimal_plan() {
+    let mut size = crate::example::ExampleSize::SMALL;
+    size.jobs = 8;
+    size.slots = 24;
+    let problem = crate::example::example(size, 5);
+    let unforced = solved(&problem);
+    let forced = solved_with(
+        &problem,
+        &SolveOptions {
+            method: crate::Method::Hipo,
+            highs_options: vec![("ipm_iteration_limit".into(), "2".into())],
+            ..SolveOptions::default()
+        },
+    );
+    let methods: Vec<&str> = forced.stats.attempts.iter().map(|a| a.method.as_str()).collect();
+    assert_eq!(methods[0], "hipo");
+    assert_ne!(forced.stats.attempts[0].status, "Optimal");
+    assert_eq!(methods, ["hipo", "ipx", "dual_simplex"]);
+    assert_eq!(forced.stats.attempts.last().unwrap().status, "Optimal");
+    assert_objective(&forced, unforced.objective.unwrap());
+}
+
+/// Without fallbacks, the same stopped method is an error that names the status.
+#[test]
+fn without_fallbacks_a_stopped_method_is_an_error() {
+    let mut size = crate::example::ExampleSize::SMALL;
+    size.jobs = 8;
+    size.slots = 24;
+    let problem = crate::example::example(size, 5);
+    let err = solve(
+        &problem,
+        &SolveOptions {
+            method: crate::Method::Hipo,
+            highs_options: vec![("ipm_iteration_limit".into(), "2".into())],
+            fallbacks: false,
+            ..SolveOptions::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("hipo"), "{err}");
+}
+
+/// Crossover from an interior point (IPX stopped before its own crossover) gives a basis
+/// (HiGHS calls the vertex "imprecise" when it is not proven optimal), from which the
+/// dual simplex reaches the optimum of a cold solve: the ladder's rungs 1 and 3.
+#[test]
+fn crossover_from_an_interior_point_reaches_an_optimal_basis() {
+    let mut size = crate::example::ExampleSize::SMALL;
+    size.jobs = 6;
+    size.slots = 16;
+    let problem = crate::example::example(size, 2);
+    let model = build(&problem, &BuildOptions::default());
+    let mut engine = crate::engine::Engine::new(model.rows.into_highs().unwrap(), 1).unwrap();
+    engine.set("solver", "ipm").unwrap();
+    engine.set("run_crossover", "off").unwrap();
+    engine.set("presolve", "off").unwrap();
+    assert_eq!(engine.run().unwrap(), highs::HighsModelStatus::Optimal);
+    assert!(engine.basis().is_none(), "an interior point has no basis");
+    let point = engine.point();
+    let crossed = engine.crossover(&point).unwrap();
+    assert!(
+        matches!(
+            crossed,
+            highs::HighsModelStatus::Optimal | highs::HighsModelStatus::Unknown
+        ),
+        "{crossed:?}"
+    );
+    let basis = engine.basis().expect("crossover leaves a basis");
+    engine.set("solver", "simplex").unwrap();
+    engine.set_basis(&basis).unwrap();
+    assert_eq!(engine.run().unwrap(), highs::HighsModelStatus::Optimal);
+    let cold = solved(&problem).objective.unwrap();
+    let warm = engine.objective();
+    assert!((warm - cold).abs() <= 1e-9 * cold.abs(), "{warm} against {cold}");
 }

@@ -216,3 +216,74 @@ proptest! {
         }
     }
 }
+
+/// Changes for the warm-start property: drawn from a problem's own jobs and slots.
+fn random_changes(problem: &ScheduleProblem, seed: u64) -> Vec<crate::change::Change> {
+    use crate::change::Change;
+    let mut rng = Rng(seed);
+    let mut p = problem.clone();
+    let mut out = Vec::new();
+    for n in 0..3 {
+        let change = match rng.int(0, 5) {
+            0 => Change::ImportLimit {
+                from_slot: rng.int(0, p.slots - 1),
+                slots: rng.int(1, p.slots),
+                factor: rng.range(0.6, 1.1),
+            },
+            1 => Change::Price {
+                scenario: rng.int(0, p.grid.price_scenarios.len() - 1),
+                from_slot: rng.int(0, p.slots - 1),
+                slots: rng.int(1, p.slots),
+                factor: rng.range(-0.5, 2.0),
+            },
+            2 if !p.jobs.is_empty() => {
+                let mut job = p.jobs[rng.int(0, p.jobs.len() - 1)].clone();
+                job.id = format!("added-{n}");
+                job.work_gpu_hours *= rng.range(0.2, 1.5);
+                Change::AddJob(job)
+            }
+            3 if !p.jobs.is_empty() => Change::RemoveJob(p.jobs[rng.int(0, p.jobs.len() - 1)].id.clone()),
+            4 if !p.jobs.is_empty() => Change::WorkLeft {
+                job: p.jobs[rng.int(0, p.jobs.len() - 1)].id.clone(),
+                factor: rng.range(0.0, 1.0),
+            },
+            _ => Change::Shift { slots: 1 },
+        };
+        p = change.apply(&p);
+        out.push(change);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// A session's warm re-solve after each change of a sequence reaches the optimum of a
+    /// cold solve of the changed problem.
+    #[test]
+    fn warm_resolves_reach_the_cold_optimum(seed in 0u64..1_000_000) {
+        let mut size = crate::example::ExampleSize::SMALL;
+        size.jobs = 12;
+        size.slots = 16;
+        let mut problem = crate::example::example(size, seed);
+        let mut session = crate::session::Session::new(SolveOptions::default());
+        session.solve(&problem).unwrap();
+        for change in random_changes(&problem, seed) {
+            problem = change.apply(&problem);
+            prop_assume!(problem.validate().is_empty());
+            let was_warm = session.is_warm();
+            let warm = session.solve(&problem).unwrap();
+            if was_warm {
+                prop_assert_eq!(warm.stats.attempts[0].method.as_str(), "warm_dual_simplex", "{:?} {:?}", change, warm.stats.attempts);
+                prop_assert_eq!(warm.stats.attempts[0].method.as_str(), "warm_dual_simplex");
+            }
+            let cold = solve(&problem, &SolveOptions::default()).unwrap();
+            prop_assert_eq!(warm.status, cold.status);
+            if cold.status == PlanStatus::Optimal {
+                prop_assert!(check_plan(&problem, &warm).is_ok());
+                let (w, c) = (warm.objective.unwrap(), cold.objective.unwrap());
+                prop_assert!((w - c).abs() <= 1e-7 * c.abs().max(1.0), "{:?}: warm {} cold {}", change, w, c);
+            }
+        }
+    }
+}
