@@ -10,6 +10,26 @@ use std::path::PathBuf;
 /// Result of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What kind of failure an error is, for whoever reports it: every crate's error says
+/// its kind, so that the HTTP API maps errors to status codes (400/404/409/422/500) and
+/// the command line to exit codes without matching on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The input is malformed (syntax, types, a bad parameter): the caller's mistake.
+    BadInput,
+    /// The input is well formed but breaks a rule of the model (an invalid campus, an
+    /// infeasible request): the caller's mistake, found by checking it.
+    Invalid,
+    /// What was asked for does not exist.
+    NotFound,
+    /// The request conflicts with the current state (already exists, not ready yet).
+    Conflict,
+    /// A dependency is unavailable for now (broker, database, solver busy): try again.
+    Unavailable,
+    /// Our own failure.
+    Internal,
+}
+
 /// What went wrong while reading an input.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,6 +72,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Its kind: a file that cannot be read is unavailable, one that does not parse is
+    /// bad input, one that breaks rules is invalid.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io { reason, .. } if reason.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            Error::Io { .. } => ErrorKind::Unavailable,
+            Error::Parse { .. } | Error::Line { .. } => ErrorKind::BadInput,
+            Error::Invalid { .. } => ErrorKind::Invalid,
+        }
+    }
+
     /// A parse error of `file`.
     pub fn parse(file: impl Into<String>, message: impl fmt::Display) -> Self {
         Error::Parse {

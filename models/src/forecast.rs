@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One forecast of the campus over the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Forecast {
     /// Number of the forecast, growing by one with each one issued by a service.
@@ -33,6 +34,7 @@ pub struct Forecast {
 
 /// What a forecast was made from, and what making it took.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ForecastInputs {
     /// Campus name.
@@ -66,6 +68,7 @@ pub struct ForecastInputs {
 
 /// A CDU loop run below its design flow in a forecast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DegradedLoop {
     /// Hall name.
@@ -79,6 +82,7 @@ pub struct DegradedLoop {
 /// The campus in one slot: powers are means over the slot, temperatures the highest in
 /// it, the state of charge at its end.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ForecastSlot {
     /// Start of the slot.
@@ -117,6 +121,7 @@ pub struct ForecastSlot {
 
 /// One hall over the horizon, a value per slot.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HallForecast {
     /// Hall name.

@@ -21,10 +21,12 @@ pub mod campus;
 pub mod error;
 pub mod forecast;
 pub mod load;
+pub mod price;
 pub mod scenario;
 pub mod schedule;
+pub mod service;
 pub mod telemetry;
 pub mod units;
 pub mod weather;
 
-pub use error::{Error, Problem, Problems, Result};
+pub use error::{Error, ErrorKind, Problem, Problems, Result};

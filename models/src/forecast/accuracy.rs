@@ -23,11 +23,17 @@
 //! assert!(s.nmbe_pct.unwrap().abs() < 1e-12);                  // the errors cancel
 //! ```
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::{Forecast, ForecastSlot};
 
 /// The scores of one set of (forecast, measured) pairs; `None` where undefined (no
 /// pairs, a measured mean of 0, or no measured value ≠ 0 for MAPE).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scores {
     /// Pairs scored.
@@ -42,6 +48,7 @@ pub struct Scores {
 
 /// The Guideline 14 limits a report shows beside its scores.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Guideline14 {
     /// CV(RMSE) limit on hourly data, %.
     pub hourly_cv_rmse_pct: f64,
@@ -96,6 +103,7 @@ pub fn score(pairs: impl IntoIterator<Item = (f64, f64)>) -> Scores {
 
 /// Scores of one quantity at one lead time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LeadScores {
     /// Lead time of the slots scored, from this many hours after the forecast was made…
@@ -109,6 +117,7 @@ pub struct LeadScores {
 
 /// Scores of one forecast quantity against its measured point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuantityAccuracy {
     /// The forecast quantity (`import_kw`, `hall-a/it_kw`, …).
@@ -123,6 +132,7 @@ pub struct QuantityAccuracy {
 
 /// The accuracy of the forecasts issued in a window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccuracyReport {
     /// Forecasts scored.
@@ -133,6 +143,106 @@ pub struct AccuracyReport {
     pub quantities: Vec<QuantityAccuracy>,
     /// Guideline 14's limits, for comparison.
     pub guideline_14: Guideline14,
+}
+
+/// The quantities of a forecast that a measured point scores: (quantity name, measured
+/// point, forecast value per slot). Campus-wide: import, facility and cooling power,
+/// solar, engines, battery state of charge, dry and wet bulb; per hall its IT power
+/// (measured at its feeder).
+pub fn scored_quantities(forecast: &Forecast) -> Vec<(String, String, Vec<f64>)> {
+    let campus = |name: &str, point: &str, f: fn(&ForecastSlot) -> f64| {
+        (
+            name.to_string(),
+            point.to_string(),
+            forecast.slots.iter().map(f).collect::<Vec<f64>>(),
+        )
+    };
+    let mut out = vec![
+        campus("import_kw", "grid/import_kw", |s| s.import_kw),
+        campus("facility_kw", "grid/facility/power_kw", |s| s.facility_kw),
+        campus("cooling_kw", "plant/cooling/power_kw", |s| s.cooling_kw),
+        campus("solar_kw", "grid/solar/power_kw", |s| s.solar_kw),
+        campus("engine_kw", "grid/engines/power_kw", |s| s.engine_kw),
+        campus("battery_soc_frac", "grid/battery/soc_frac", |s| {
+            s.battery_soc_frac
+        }),
+        campus("dry_bulb_c", "weather/dry_bulb_temp_c", |s| s.dry_bulb_c),
+        campus("wet_bulb_c", "weather/wet_bulb_temp_c", |s| s.wet_bulb_c),
+    ];
+    for hall in &forecast.halls {
+        out.push((
+            format!("{}/it_kw", hall.id),
+            format!("{}/feeder/power_kw", hall.id),
+            hall.it_kw.clone(),
+        ));
+    }
+    out
+}
+
+/// Scores `forecasts` against the measurements, slot by slot: `measured(point, from, to,
+/// step_minutes)` gives the mean of a point's readings in each slot of `step_minutes`
+/// from `from` to `to` (slot start, mean), and slots ending after `now` (not measured
+/// yet) are left out. Leads are bucketed by `lead_bucket_h` hours from the forecast's
+/// issue time to the slot's start.
+pub fn report(
+    forecasts: &[Forecast],
+    mut measured: impl FnMut(&str, DateTime<Utc>, DateTime<Utc>, u32) -> Vec<(DateTime<Utc>, f64)>,
+    lead_bucket_h: f64,
+    now: DateTime<Utc>,
+) -> AccuracyReport {
+    // (quantity, point) → pairs by lead bucket.
+    let mut pairs: BTreeMap<(String, String), BTreeMap<u64, Vec<(f64, f64)>>> = BTreeMap::new();
+    let bucket_h = if lead_bucket_h > 0.0 { lead_bucket_h } else { 1.0 };
+    for f in forecasts {
+        let slot = chrono::Duration::minutes(i64::from(f.slot_minutes));
+        let measured_to = (0..f.slots.len())
+            .rev()
+            .map(|t| f.slot_start(t))
+            .find(|start| *start + slot <= now);
+        let Some(last_start) = measured_to else { continue };
+        for (quantity, point, values) in scored_quantities(f) {
+            let means: BTreeMap<DateTime<Utc>, f64> =
+                measured(&point, f.start, last_start + slot, f.slot_minutes)
+                    .into_iter()
+                    .collect();
+            let by_lead = pairs.entry((quantity, point)).or_default();
+            for (t, value) in values.iter().enumerate() {
+                let start = f.slot_start(t);
+                if start > last_start {
+                    break;
+                }
+                if let Some(m) = means.get(&start) {
+                    let lead_h = (start - f.issued_at).num_seconds().max(0) as f64 / 3600.0;
+                    by_lead
+                        .entry((lead_h / bucket_h).floor() as u64)
+                        .or_default()
+                        .push((*value, *m));
+                }
+            }
+        }
+    }
+    let quantities = pairs
+        .into_iter()
+        .map(|((quantity, point), by_lead)| QuantityAccuracy {
+            overall: score(by_lead.values().flatten().copied()),
+            by_lead: by_lead
+                .iter()
+                .map(|(bucket, p)| LeadScores {
+                    lead_from_h: *bucket as f64 * bucket_h,
+                    lead_to_h: (*bucket + 1) as f64 * bucket_h,
+                    scores: score(p.iter().copied()),
+                })
+                .collect(),
+            quantity,
+            point,
+        })
+        .collect();
+    AccuracyReport {
+        forecasts: forecasts.len(),
+        lead_bucket_h: bucket_h,
+        quantities,
+        guideline_14: GUIDELINE_14,
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +290,71 @@ mod tests {
         assert_eq!(zero_mean.nmbe_pct, None);
         assert!(zero_mean.mape_pct.is_some());
         assert_eq!(score([(f64::NAN, 1.0)]).pairs, 0);
+    }
+
+    /// Two forecasts of four hourly slots, issued at 00:00 and 01:00, both saying
+    /// `1000 + 100·h` kW of import at hour h; the truth is 10 % above that every hour, so
+    /// every pair has `(y − ŷ)/y = 0.1/1.1`: MAPE and NMBE are 100·0.1/1.1 %. At 04:00 the
+    /// first forecast has 4 slots over and the second 3; leads are 0–1 h (both forecasts'
+    /// first slots) to 3–4 h (the first's last).
+    #[test]
+    fn a_report_pairs_slots_with_measured_means_by_lead() {
+        use chrono::TimeZone;
+        let t0 = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+        let hour = |h: i64| t0 + chrono::Duration::hours(h);
+        let said = |h: i64| 1000.0 + 100.0 * h as f64;
+        let forecast = |id: u64, issued_h: i64| Forecast {
+            id,
+            issued_at: hour(issued_h),
+            start: hour(issued_h),
+            slot_minutes: 60,
+            inputs: Default::default(),
+            slots: (issued_h..issued_h + 4)
+                .map(|h| ForecastSlot {
+                    start: hour(h),
+                    import_kw: said(h),
+                    ..ForecastSlot::default()
+                })
+                .collect(),
+            halls: Vec::new(),
+        };
+        let report = report(
+            &[forecast(1, 0), forecast(2, 1)],
+            |point, from, to, step| {
+                assert_eq!(step, 60);
+                let mut out = Vec::new();
+                let mut t = from;
+                while point == "grid/import_kw" && t < to {
+                    out.push((t, 1.1 * said((t - t0).num_hours())));
+                    t += chrono::Duration::hours(1);
+                }
+                out
+            },
+            1.0,
+            hour(4),
+        );
+        let import = report
+            .quantities
+            .iter()
+            .find(|q| q.quantity == "import_kw")
+            .unwrap();
+        assert_eq!(import.overall.pairs, 7);
+        let leads: Vec<(f64, usize)> = import
+            .by_lead
+            .iter()
+            .map(|l| (l.lead_from_h, l.scores.pairs))
+            .collect();
+        assert_eq!(leads, [(0.0, 2), (1.0, 2), (2.0, 2), (3.0, 1)]);
+        let expected = 100.0 * 0.1 / 1.1;
+        assert!((import.overall.mape_pct.unwrap() - expected).abs() < 1e-9);
+        assert!((import.overall.nmbe_pct.unwrap() - expected).abs() < 1e-9);
+        assert!(
+            report
+                .quantities
+                .iter()
+                .filter(|q| q.quantity != "import_kw")
+                .all(|q| q.overall.pairs == 0)
+        );
     }
 
     proptest! {

@@ -31,10 +31,12 @@
 
 pub mod plan;
 pub mod problem;
+pub mod queue;
 pub mod series;
 
 pub use plan::{
     GeneratorPlan, HallPlan, Infeasibility, JobPlan, Placement, Plan, PlanStatus, SolveAttempt, SolveStats,
 };
 pub use problem::{Battery, Facility, Generator, Grid, Hall, Job, PriceScenario, Risk, ScheduleProblem};
+pub use queue::QueuedJob;
 pub use series::Series;

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 
 /// How the solve ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
     /// Proven optimal (for a MILP: within the solver's relative gap tolerance).
@@ -36,6 +37,7 @@ impl PlanStatus {
 
 /// The schedule, the dispatch and what they cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// How the solve ended.
@@ -98,6 +100,7 @@ pub struct Plan {
 
 /// One constraint that cannot be met.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Infeasibility {
     /// Constraint family (`cooling`, `import_limit`, `it_ramp`).
@@ -115,6 +118,7 @@ pub struct Infeasibility {
 
 /// Output of one generator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GeneratorPlan {
     /// The generator's id.
@@ -125,6 +129,7 @@ pub struct GeneratorPlan {
 
 /// IT power of one hall and the shadow prices of its constraints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HallPlan {
     /// The hall's id.
@@ -143,6 +148,7 @@ pub struct HallPlan {
 
 /// What one job gets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JobPlan {
     /// The job's id.
@@ -161,6 +167,7 @@ pub struct JobPlan {
 
 /// A job's GPUs in one hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Placement {
     /// The hall's id.
@@ -173,6 +180,7 @@ pub struct Placement {
 
 /// Size of the model and the time spent on it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SolveStats {
     /// Solver name and version.
@@ -204,6 +212,7 @@ pub struct SolveStats {
 
 /// One run of the solver.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SolveAttempt {
     /// What was run: `simplex`, `hipo`, `crossover`, `ipx`, `warm_dual_simplex`, …

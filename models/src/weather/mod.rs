@@ -7,6 +7,8 @@
 //!   error naming file, line and column for every defect.
 //! - [`Weather`]: a typical year sampled at any UTC instant, interpolated in time, with
 //!   consistent humidity quantities.
+//! - [`forecast`]: the reader of hourly weather-forecast files ([`WeatherForecast`]), which
+//!   [`Weather::with_forecast`] lays over the typical year for the instants they cover.
 //! - [`solar`]: sun position and plane-of-array irradiance for PV.
 //! - [`embedded`]: the weather files shipped in `models/weather/`, compiled in.
 //!
@@ -23,11 +25,13 @@
 //! ```
 
 pub mod epw;
+pub mod forecast;
 pub mod psychro;
 mod series;
 pub mod solar;
 
 pub use epw::{Epw, HourRecord, Location};
+pub use forecast::{ForecastRecord, WeatherForecast};
 pub use series::{Weather, WeatherSample};
 
 /// Name of the embedded TMY3 file of Washington Dulles airport (Sterling, VA): the

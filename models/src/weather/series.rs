@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, FixedOffset, Offset, Timelike, Utc};
 use serde::Serialize;
 
 use super::epw::{Epw, HOURS_PER_YEAR, HourRecord, Location};
+use super::forecast::WeatherForecast;
 use super::psychro;
 use crate::{Error, Result};
 
@@ -15,7 +16,7 @@ const YEAR_S: i64 = HOURS_PER_YEAR as i64 * 3600;
 /// Day of the year (0-based) of February 29 in a leap year.
 const FEB_29_ORDINAL0: u32 = 59;
 
-/// The weather at one instant, interpolated from a typical year.
+/// The weather at one instant, interpolated from a typical year or a forecast.
 ///
 /// Humidity quantities are mutually consistent: the humidity ratio comes from the dew
 /// point and pressure, the wet bulb and relative humidity from the humidity ratio, dry
@@ -45,6 +46,39 @@ pub struct WeatherSample {
     pub wind_speed_m_per_s: f64,
 }
 
+impl WeatherSample {
+    /// The sample of an interpolated state, with its humidity ratio from dew point and
+    /// pressure, and its wet bulb and relative humidity from the humidity ratio (the same
+    /// psychrometrics for the typical year and a forecast).
+    #[inline]
+    pub(super) fn of_state(
+        dry_bulb_c: f64,
+        dew_point_c: f64,
+        pressure_pa: f64,
+        ghi_w_per_m2: f64,
+        dni_w_per_m2: f64,
+        dhi_w_per_m2: f64,
+        wind_speed_m_per_s: f64,
+    ) -> WeatherSample {
+        let humidity_ratio_kg_per_kg = psychro::humidity_ratio_from_dew_point(dew_point_c, pressure_pa);
+        let wet_bulb_c = psychro::wet_bulb_c(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
+        let rel_humidity_frac =
+            psychro::rel_humidity_from_humidity_ratio(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
+        WeatherSample {
+            dry_bulb_c,
+            dew_point_c,
+            wet_bulb_c,
+            rel_humidity_frac,
+            humidity_ratio_kg_per_kg,
+            pressure_pa,
+            ghi_w_per_m2,
+            dni_w_per_m2,
+            dhi_w_per_m2,
+            wind_speed_m_per_s,
+        }
+    }
+}
+
 /// A typical year of hourly weather at one site, sampled at any instant.
 ///
 /// The year of the instant is ignored: a typical year repeats. The instant is mapped to
@@ -55,12 +89,17 @@ pub struct WeatherSample {
 /// midpoints of the hours they average (`h − 0.5`). December 31 hour 24 is January 1
 /// 00:00 of the next year, so the series wraps around smoothly.
 ///
-/// Sampling is O(1) and allocation-free: two array look-ups, then the dew-point and
-/// wet-bulb psychrometrics of the interpolated state.
+/// A [`WeatherForecast`] may be laid over the typical year ([`Weather::with_forecast`]):
+/// instants from its first to its last row are then interpolated from the forecast, all
+/// others still from the typical year (see [`super::forecast`]).
+///
+/// Sampling is O(1) and allocation-free: two array look-ups (in the forecast or the
+/// typical year), then the dew-point and wet-bulb psychrometrics of the interpolated state.
 #[derive(Clone, PartialEq)]
 pub struct Weather {
     epw: Epw,
     time_zone: FixedOffset,
+    forecast: Option<WeatherForecast>,
 }
 
 impl std::fmt::Debug for Weather {
@@ -68,6 +107,7 @@ impl std::fmt::Debug for Weather {
         f.debug_struct("Weather")
             .field("file", &self.epw.file())
             .field("location", self.epw.location())
+            .field("forecast", &self.forecast.as_ref().map(WeatherForecast::file))
             .finish_non_exhaustive()
     }
 }
@@ -85,7 +125,27 @@ impl Weather {
         // invariant: the reader checked time_zone_h ∈ [−12, 14] h, well inside the ±24 h
         // that FixedOffset accepts; UTC is never used.
         let time_zone = FixedOffset::east_opt(offset_s).unwrap_or_else(|| Utc.fix());
-        Weather { epw, time_zone }
+        Weather {
+            epw,
+            time_zone,
+            forecast: None,
+        }
+    }
+
+    /// This typical year with `forecast` laid over it: instants within the forecast's span
+    /// (its first to its last row, inclusive) are sampled from the forecast, others from the
+    /// typical year. A forecast without wind takes the typical year's wind. Replaces any
+    /// earlier forecast.
+    pub fn with_forecast(self, forecast: WeatherForecast) -> Weather {
+        Weather {
+            forecast: Some(forecast),
+            ..self
+        }
+    }
+
+    /// The forecast laid over the typical year, if any.
+    pub fn forecast(&self) -> Option<&WeatherForecast> {
+        self.forecast.as_ref()
     }
 
     /// Reads the EPW file at `path` (gzipped or plain).
@@ -133,8 +193,30 @@ impl Weather {
         &self.epw
     }
 
-    /// The weather at instant `t`.
+    /// The weather at instant `t`: from the forecast within its span, else from the
+    /// typical year.
     pub fn sample(&self, t: DateTime<Utc>) -> WeatherSample {
+        if let Some(sample) = self
+            .forecast
+            .as_ref()
+            .and_then(|forecast| forecast.sample(t, || self.typical_wind_speed_m_per_s(t)))
+        {
+            return sample;
+        }
+        let (second_of_year, nanos) = self.second_of_year(t);
+        self.sample_at(second_of_year, nanos)
+    }
+
+    /// The typical year's wind speed at `t`, m/s.
+    fn typical_wind_speed_m_per_s(&self, t: DateTime<Utc>) -> f64 {
+        let (second_of_year, nanos) = self.second_of_year(t);
+        let (a, b, f) = bracket(self.epw.records(), second_of_year - 3600, nanos);
+        lerp(a.wind_speed_m_per_s, b.wind_speed_m_per_s, f)
+    }
+
+    /// The second of the typical year (after January 1 00:00 local standard time) and
+    /// the nanoseconds into it of instant `t`.
+    fn second_of_year(&self, t: DateTime<Utc>) -> (i64, u32) {
         let local = t.with_timezone(&self.time_zone);
         let year = local.year();
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -146,7 +228,7 @@ impl Weather {
         let second_of_year = i64::from(day0) * 86_400 + i64::from(local.num_seconds_from_midnight());
         // A leap second reports 1e9 ns or more: count it as the end of its second.
         let nanos = local.nanosecond().min(999_999_999);
-        self.sample_at(second_of_year, nanos)
+        (second_of_year, nanos)
     }
 
     /// The weather at `second_of_year` (+ `nanos`) after January 1 00:00 local standard
@@ -160,23 +242,16 @@ impl Weather {
         let dew_point_c = lerp(a.dew_point_c, b.dew_point_c, f);
         let pressure_pa = lerp(a.pressure_pa, b.pressure_pa, f);
         let wind_speed_m_per_s = lerp(a.wind_speed_m_per_s, b.wind_speed_m_per_s, f);
-        let humidity_ratio_kg_per_kg = psychro::humidity_ratio_from_dew_point(dew_point_c, pressure_pa);
-        let wet_bulb_c = psychro::wet_bulb_c(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
-        let rel_humidity_frac =
-            psychro::rel_humidity_from_humidity_ratio(dry_bulb_c, humidity_ratio_kg_per_kg, pressure_pa);
-        let (a, b, f) = bracket(records, second_of_year - 1800, nanos);
-        WeatherSample {
+        let (c, d, g) = bracket(records, second_of_year - 1800, nanos);
+        WeatherSample::of_state(
             dry_bulb_c,
             dew_point_c,
-            wet_bulb_c,
-            rel_humidity_frac,
-            humidity_ratio_kg_per_kg,
             pressure_pa,
-            ghi_w_per_m2: lerp(a.ghi_w_per_m2, b.ghi_w_per_m2, f),
-            dni_w_per_m2: lerp(a.dni_w_per_m2, b.dni_w_per_m2, f),
-            dhi_w_per_m2: lerp(a.dhi_w_per_m2, b.dhi_w_per_m2, f),
+            lerp(c.ghi_w_per_m2, d.ghi_w_per_m2, g),
+            lerp(c.dni_w_per_m2, d.dni_w_per_m2, g),
+            lerp(c.dhi_w_per_m2, d.dhi_w_per_m2, g),
             wind_speed_m_per_s,
-        }
+        )
     }
 }
 
@@ -195,7 +270,7 @@ fn bracket(records: &[HourRecord], second: i64, nanos: u32) -> (&HourRecord, &Ho
 
 /// `a` at `f = 0` exactly, moving linearly towards `b`.
 #[inline]
-fn lerp(a: f64, b: f64, f: f64) -> f64 {
+pub(super) fn lerp(a: f64, b: f64, f: f64) -> f64 {
     a + f * (b - a)
 }
 
