@@ -1,4 +1,8 @@
-//! Errors of the ingest crate.
+//! Errors of the ingest crate, each with its [`ErrorKind`] so that a front door (the
+//! command line's exit codes, the HTTP API's status codes) maps it without reading its
+//! message.
+
+pub use models::ErrorKind;
 
 /// Result of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -46,4 +50,121 @@ pub enum Error {
         /// The operating system's reason (in the message only, as for `Store`).
         reason: std::io::Error,
     },
+    /// There is no store file at the path.
+    #[error("no store at {path}")]
+    NoStore {
+        /// The path asked for.
+        path: String,
+    },
+    /// The file is not an ingest store (not SQLite, or without the store's tables).
+    #[error("{path} is not a CampusTwin ingest store: {why}")]
+    NotAStore {
+        /// The file.
+        path: String,
+        /// What gives it away.
+        why: String,
+    },
+    /// The store's layout is older than this program reads, and a reader does not
+    /// upgrade it: the writer (`Store::open`, `campustwin ingest`) does when it opens it.
+    #[error(
+        "store {path} has layout version {version}, older than {current}: open it with its writer (campustwin ingest) once to upgrade it"
+    )]
+    Outdated {
+        /// The file.
+        path: String,
+        /// Its layout version (`PRAGMA user_version`).
+        version: i64,
+        /// The version this program reads.
+        current: i64,
+    },
+    /// What a query asked for does not exist (a point, a forecast).
+    #[error("{0}")]
+    NotFound(String),
+    /// An argument of a query is wrong (a time range that ends before it starts, a zero
+    /// step or limit).
+    #[error("{0}")]
+    Query(String),
+    /// A write conflicts with what is stored (a forecast id already logged).
+    #[error("{0}")]
+    Conflict(String),
+    /// A stored forecast's body does not parse: the store is damaged, or was written by
+    /// an incompatible version.
+    #[error("store {path}: forecast {id} does not parse: {reason}")]
+    ForecastBody {
+        /// The store file.
+        path: String,
+        /// The forecast's id.
+        id: i64,
+        /// Why (in the message only, as for `Store`).
+        reason: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// What kind of failure this is. The store busy or locked beyond its timeout, the
+    /// broker and the InfluxDB server are unavailable (try again); a configuration or
+    /// query argument is bad input; a missing store, point or forecast is not found; a
+    /// damaged store or any other SQLite failure is internal.
+    pub fn kind(&self) -> ErrorKind {
+        use rusqlite::ErrorCode as Code;
+        match self {
+            Error::Store { reason, .. } => match reason.sqlite_error_code() {
+                Some(Code::DatabaseBusy | Code::DatabaseLocked) => ErrorKind::Unavailable,
+                _ => ErrorKind::Internal,
+            },
+            Error::Chunk { .. } | Error::ForecastBody { .. } => ErrorKind::Internal,
+            Error::Config(_) | Error::Query(_) | Error::NotAStore { .. } => ErrorKind::BadInput,
+            Error::PointMap(e) => e.kind(),
+            Error::Mqtt(_) | Error::Sink(_) | Error::Outdated { .. } => ErrorKind::Unavailable,
+            Error::Io { reason, .. } => match reason.kind() {
+                std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+                std::io::ErrorKind::AddrInUse => ErrorKind::Conflict,
+                _ => ErrorKind::Internal,
+            },
+            Error::NoStore { .. } | Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Conflict(_) => ErrorKind::Conflict,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn every_error_says_its_kind() {
+        let store = |reason| Error::Store {
+            path: "s.db".into(),
+            reason,
+        };
+        let io = |kind| Error::Io {
+            what: "x".into(),
+            reason: std::io::Error::from(kind),
+        };
+        for (e, kind) in [
+            (store(sqlite(rusqlite::ffi::SQLITE_BUSY)), ErrorKind::Unavailable),
+            (
+                store(sqlite(rusqlite::ffi::SQLITE_LOCKED)),
+                ErrorKind::Unavailable,
+            ),
+            (store(sqlite(rusqlite::ffi::SQLITE_CORRUPT)), ErrorKind::Internal),
+            (store(rusqlite::Error::QueryReturnedNoRows), ErrorKind::Internal),
+            (Error::Config("x".into()), ErrorKind::BadInput),
+            (Error::Query("x".into()), ErrorKind::BadInput),
+            (Error::NotFound("x".into()), ErrorKind::NotFound),
+            (Error::NoStore { path: "s.db".into() }, ErrorKind::NotFound),
+            (Error::Conflict("x".into()), ErrorKind::Conflict),
+            (Error::Mqtt("x".into()), ErrorKind::Unavailable),
+            (Error::Sink("x".into()), ErrorKind::Unavailable),
+            (io(std::io::ErrorKind::NotFound), ErrorKind::NotFound),
+            (io(std::io::ErrorKind::AddrInUse), ErrorKind::Conflict),
+            (io(std::io::ErrorKind::PermissionDenied), ErrorKind::Internal),
+        ] {
+            assert_eq!(e.kind(), kind, "{e:?}");
+        }
+    }
 }

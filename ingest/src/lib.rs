@@ -4,7 +4,9 @@
 //!
 //! The pure part ([`Pipeline`]: decoding, mapping, validation) takes a message and a time
 //! and returns readings and rejections; the edges ([`mqtt`], [`store`], [`sink`]) do the
-//! I/O.
+//! I/O; [`service::run_ingest`] wires them for `campustwin ingest` and the live service.
+//! Queries go through [`store::Reader`], which opens the store read-only, and forecasts
+//! are kept beside the readings in [`store::ForecastLog`].
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -26,14 +28,17 @@ pub mod map;
 pub mod mqtt;
 pub mod pipeline;
 mod reason;
+mod secret;
+pub mod service;
 pub mod sink;
 pub mod store;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use map::PointMap;
 pub use pipeline::{Outcome, Pipeline, Rejection};
 pub use reason::Reason;
+pub use secret::Secret;
 
 /// The hash map of the per-reading lookups (point names and ids): a fast hasher, seeded
 /// per process, where the standard SipHash costs more than the lookup it serves.

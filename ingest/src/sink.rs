@@ -18,7 +18,7 @@ use influxdb2::api::write::TimestampPrecision;
 use tracing::{info, warn};
 
 use crate::store::{Durability, StoredReading};
-use crate::{Error, Result, store::Store};
+use crate::{Error, Result, Secret, store::Store};
 
 /// Measurement name of the readings in InfluxDB.
 pub const MEASUREMENT: &str = "campustwin";
@@ -32,8 +32,8 @@ pub struct SinkConfig {
     pub org: String,
     /// Bucket.
     pub bucket: String,
-    /// API token (empty for servers without authentication).
-    pub token: String,
+    /// API token (empty for servers without authentication; its `Debug` is `***`).
+    pub token: Secret,
     /// Readings per write request (whole chunks: a request may hold fewer, or one
     /// larger chunk).
     pub batch_readings: usize,
@@ -53,7 +53,7 @@ impl SinkConfig {
             url: url.trim_end_matches('/').to_owned(),
             org: org.to_owned(),
             bucket: bucket.to_owned(),
-            token: token.to_owned(),
+            token: Secret::new(token),
             batch_readings: 5_000,
             idle_poll: Duration::from_millis(200),
             name: "influxdb".into(),
@@ -82,7 +82,7 @@ pub async fn run(
     store_path: PathBuf,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
-    let client = influxdb2::ClientBuilder::new(&config.url, &config.org, &config.token)
+    let client = influxdb2::ClientBuilder::new(&config.url, &config.org, config.token.expose())
         .build()
         .map_err(|e| Error::Sink(format!("client for {}: {e}", config.url)))?;
     let mut store = Store::open(&store_path, Durability::Normal)?;
@@ -149,6 +149,16 @@ pub async fn run(
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_is_never_in_debug_output() {
+        let config = SinkConfig::new("http://influx:8086/", "campus", "readings", "t0ken-XYZ");
+        for text in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(!text.contains("t0ken-XYZ"), "{text}");
+            assert!(text.contains("token: ***"), "{text}");
+        }
+        assert_eq!(config.token.expose(), "t0ken-XYZ");
+    }
 
     #[test]
     fn readings_become_one_line_each() {

@@ -14,15 +14,27 @@
 //!   timestamp;
 //! - `downsampled(point_id, bucket_ms, mean, min, max, count)`;
 //! - `rejected(reason, count)`; `counters(name, value)` (`readings`, `duplicates`,
-//!   `downsampled_readings`, `last_ts_ms`, `last_chunk_id`); `sink_cursor(sink, last_id)`
-//!   (the last chunk id forwarded).
+//!   `downsampled_readings`, `last_ts_ms`, `last_chunk_id`, `last_forecast_id`);
+//!   `sink_cursor(sink, last_id)` (the last chunk id forwarded);
+//! - `point_stats(point_id, readings, first_ms, last_ms, last_value, max_span_ms)`: per
+//!   point, kept by every commit and retention pass so that a reader answers "every point
+//!   and its latest value" with one row per point: raw readings stored, the start of the
+//!   point's history (its oldest bucket or raw reading), the newest reading committed and
+//!   its value, and the widest time span of one of its chunks (which bounds the index
+//!   range a history query reads);
+//! - `forecasts(id, issued_ms, start_ms, end_ms, body)`: the forecasts the live service
+//!   issued ([`ForecastLog`]), `body` the JSON of a `models::forecast::Forecast`. Index
+//!   `(issued_ms)`.
+//!
+//! The layout's version is `PRAGMA user_version` ([`STORE_VERSION`]); [`Store::open`]
+//! creates and upgrades it, a [`Reader`] only reads a store at the current version.
 //!
 //! Deduplication is exact on (point, timestamp) and costs no lookup for a live stream: the
 //! writer keeps, per point, the largest timestamp stored. A reading after it is new; one
 //! at or before it (a redelivery after a crash or a broker restart, or a late reading) is
 //! looked up in the point's chunks whose time range can hold it. That memory makes a store
-//! single-writer: one `campustwin ingest` process per file (readers, the sink's cursor and
-//! `store stats` may run beside it).
+//! single-writer: one `campustwin ingest` process per file (readers, the sink's cursor, the
+//! forecast log and `store stats` may run beside it).
 //!
 //! A store written before chunks (a `readings(id, point_id, ts_ms, value)` table) is
 //! migrated when it is opened, in one transaction.
@@ -51,6 +63,11 @@
 //! ```
 
 pub mod chunk;
+mod forecast;
+mod reader;
+
+pub use forecast::ForecastLog;
+pub use reader::{HistoryPage, LatestReading, PointSummary, Reader};
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -59,7 +76,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use models::telemetry::Reading;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::{Error, FastMap, Reason, Result};
 
@@ -118,6 +135,8 @@ pub struct Maintained {
     pub downsampled: u64,
     /// Buckets deleted for age.
     pub expired_buckets: u64,
+    /// Forecasts deleted for age (issued before the buckets' age limit).
+    pub expired_forecasts: u64,
 }
 
 /// Summary of a store (`campustwin store stats`).
@@ -216,7 +235,49 @@ CREATE TABLE IF NOT EXISTS downsampled(
 CREATE TABLE IF NOT EXISTS rejected(reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sink_cursor(sink TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS point_stats(
+    point_id INTEGER PRIMARY KEY,
+    readings INTEGER NOT NULL,
+    first_ms INTEGER,
+    last_ms INTEGER,
+    last_value REAL,
+    max_span_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS forecasts(
+    id INTEGER PRIMARY KEY,
+    issued_ms INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS forecasts_issued ON forecasts(issued_ms);
 ";
+
+/// Version of the store's layout (`PRAGMA user_version`): 0 before `point_stats` and
+/// `forecasts`, 1 with them.
+pub const STORE_VERSION: i64 = 1;
+
+/// The tables of a store at [`STORE_VERSION`].
+const TABLES: [&str; 8] = [
+    "points",
+    "chunks",
+    "downsampled",
+    "rejected",
+    "counters",
+    "sink_cursor",
+    "point_stats",
+    "forecasts",
+];
+
+/// Folds one commit's chunk of a point into its `point_stats` row.
+const POINT_STATS_ADD: &str =
+    "INSERT INTO point_stats(point_id, readings, first_ms, last_ms, last_value, max_span_ms)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT(point_id) DO UPDATE SET
+       readings = readings + excluded.readings,
+       first_ms = MIN(COALESCE(first_ms, excluded.first_ms), excluded.first_ms),
+       last_value = CASE WHEN last_ms IS NULL OR excluded.last_ms > last_ms
+                         THEN excluded.last_value ELSE last_value END,
+       last_ms = MAX(COALESCE(last_ms, excluded.last_ms), excluded.last_ms),
+       max_span_ms = MAX(max_span_ms, excluded.max_span_ms)";
 
 /// The chunks of one point that can hold a timestamp in `[?2, ?3]`.
 const CHUNKS_OF_POINT_IN: &str = "SELECT id, first_ms, last_ms, count, data FROM chunks
@@ -248,6 +309,7 @@ impl Store {
         .map_err(&err)?;
         conn.execute_batch(SCHEMA).map_err(&err)?;
         migrate_readings(&mut conn, path)?;
+        upgrade(&mut conn, path)?;
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -255,10 +317,13 @@ impl Store {
         })
     }
 
-    /// Opens an existing store for reading; fails if the file does not exist.
+    /// Opens an existing store (upgrading its layout if it is older); fails if the file
+    /// does not exist. To only read, open a [`Reader`].
     pub fn open_existing(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            return Err(Error::Config(format!("no store at {}", path.display())));
+            return Err(Error::NoStore {
+                path: path.display().to_string(),
+            });
         }
         Self::open(path, Durability::Normal)
     }
@@ -299,53 +364,7 @@ impl Store {
 
     /// Summary of the store.
     pub fn stats(&self) -> Result<Stats> {
-        let err = self.err();
-        let c = &self.conn;
-        let counter = |name: &str| -> Result<Option<i64>> {
-            c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0))
-                .optional()
-                .map_err(&err)
-        };
-        let count = |name: &str| -> Result<u64> { Ok(counter(name)?.unwrap_or(0).max(0) as u64) };
-        let rows = |sql: &str| -> Result<u64> {
-            let v: i64 = c.query_row(sql, [], |r| r.get(0)).map_err(&err)?;
-            Ok(v.max(0) as u64)
-        };
-        let mut rejected: BTreeMap<String, u64> =
-            Reason::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect();
-        let mut q = c.prepare("SELECT reason, count FROM rejected").map_err(&err)?;
-        let reasons = q
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(&err)?;
-        for row in reasons {
-            let (reason, n) = row.map_err(&err)?;
-            rejected.insert(reason, n.max(0) as u64);
-        }
-        let first: Option<i64> = c
-            .query_row("SELECT MIN(first_ms) FROM chunks", [], |r| r.get(0))
-            .map_err(&err)?;
-        let mut sink_pending = BTreeMap::new();
-        let mut q = c.prepare("SELECT sink FROM sink_cursor").map_err(&err)?;
-        let sinks: Vec<String> = q
-            .query_map([], |r| r.get(0))
-            .map_err(&err)?
-            .collect::<Result<_, _>>()
-            .map_err(&err)?;
-        for sink in sinks {
-            let pending = self.pending(&sink)?;
-            sink_pending.insert(sink, pending);
-        }
-        Ok(Stats {
-            readings: count("readings")?,
-            points: rows("SELECT COUNT(*) FROM points")?,
-            rejected,
-            duplicates: count("duplicates")?,
-            downsampled_readings: count("downsampled_readings")?,
-            buckets: rows("SELECT COUNT(*) FROM downsampled")?,
-            first_ts: first.map(ts_of),
-            last_ts: counter("last_ts_ms")?.map(ts_of),
-            sink_pending,
-        })
+        read_stats(&self.conn, &self.path)
     }
 
     /// The history of `point` in `[from, to]` (either open): downsampled buckets, then raw
@@ -462,6 +481,13 @@ impl Store {
             },
         )?;
         let mut folded: i64 = 0;
+        // Per point: readings folded and the earliest bucket they went into.
+        let mut per_point: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for (&(point_id, bucket), f) in &folds {
+            let p = per_point.entry(point_id).or_insert((0, bucket));
+            p.0 += f.count;
+            p.1 = p.1.min(bucket);
+        }
         {
             let mut upsert = tx
                 .prepare(
@@ -485,14 +511,50 @@ impl Store {
             .map_err(&err)?;
         add_counter(&tx, "readings", -folded).map_err(&err)?;
         add_counter(&tx, "downsampled_readings", folded).map_err(&err)?;
+        {
+            // A point's history now starts at its earliest bucket at the latest.
+            let mut update = tx
+                .prepare(
+                    "UPDATE point_stats SET readings = MAX(readings - ?2, 0),
+                       first_ms = MIN(COALESCE(first_ms, ?3), ?3)
+                     WHERE point_id = ?1",
+                )
+                .map_err(&err)?;
+            for (point_id, (n, bucket)) in &per_point {
+                update.execute(params![point_id, n, bucket]).map_err(&err)?;
+            }
+        }
         let expire_ms = now.timestamp_millis() - retention.downsampled_max_age_s * 1000;
+        let expiring: Vec<i64> = tx
+            .prepare("SELECT point_id FROM point_stats WHERE first_ms < ?1")
+            .and_then(|mut q| q.query_map([expire_ms], |r| r.get(0))?.collect())
+            .map_err(&err)?;
         let expired = tx
             .execute("DELETE FROM downsampled WHERE bucket_ms < ?1", [expire_ms])
+            .map_err(&err)?;
+        {
+            // The history of a point whose oldest buckets expired starts at its oldest
+            // bucket left, or else its oldest raw reading (a chunk a sink still holds).
+            let mut update = tx
+                .prepare(
+                    "UPDATE point_stats SET first_ms = COALESCE(
+                       (SELECT MIN(bucket_ms) FROM downsampled WHERE point_id = ?1),
+                       (SELECT MIN(first_ms) FROM chunks WHERE point_id = ?1))
+                     WHERE point_id = ?1",
+                )
+                .map_err(&err)?;
+            for point_id in &expiring {
+                update.execute([point_id]).map_err(&err)?;
+            }
+        }
+        let expired_forecasts = tx
+            .execute("DELETE FROM forecasts WHERE issued_ms < ?1", [expire_ms])
             .map_err(&err)?;
         tx.commit().map_err(&err)?;
         Ok(Maintained {
             downsampled: folded as u64,
             expired_buckets: expired as u64,
+            expired_forecasts: expired_forecasts as u64,
         })
     }
 
@@ -554,17 +616,71 @@ impl Store {
 
     /// Readings not yet forwarded by the sink.
     pub fn pending(&self, sink: &str) -> Result<u64> {
-        let n: i64 = self
-            .conn
-            .query_row(
-                "SELECT COALESCE(SUM(count), 0) FROM chunks
-                 WHERE id > (SELECT last_id FROM sink_cursor WHERE sink = ?1)",
-                [sink],
-                |r| r.get(0),
-            )
-            .map_err(self.err())?;
-        Ok(n.max(0) as u64)
+        pending(&self.conn, &self.path, sink)
     }
+}
+
+/// Readings not yet forwarded by `sink`.
+fn pending(conn: &Connection, path: &Path, sink: &str) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COALESCE(SUM(count), 0) FROM chunks
+             WHERE id > (SELECT last_id FROM sink_cursor WHERE sink = ?1)",
+            [sink],
+            |r| r.get(0),
+        )
+        .map_err(store_err(path))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The summary of the store on `conn` ([`Store::stats`], [`Reader::stats`]).
+fn read_stats(c: &Connection, path: &Path) -> Result<Stats> {
+    let err = store_err(path);
+    let counter = |name: &str| -> Result<Option<i64>> {
+        c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(&err)
+    };
+    let count = |name: &str| -> Result<u64> { Ok(counter(name)?.unwrap_or(0).max(0) as u64) };
+    let rows = |sql: &str| -> Result<u64> {
+        let v: i64 = c.query_row(sql, [], |r| r.get(0)).map_err(&err)?;
+        Ok(v.max(0) as u64)
+    };
+    let mut rejected: BTreeMap<String, u64> =
+        Reason::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect();
+    let mut q = c.prepare("SELECT reason, count FROM rejected").map_err(&err)?;
+    let reasons = q
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(&err)?;
+    for row in reasons {
+        let (reason, n) = row.map_err(&err)?;
+        rejected.insert(reason, n.max(0) as u64);
+    }
+    let first: Option<i64> = c
+        .query_row("SELECT MIN(first_ms) FROM chunks", [], |r| r.get(0))
+        .map_err(&err)?;
+    let mut sink_pending = BTreeMap::new();
+    let mut q = c.prepare("SELECT sink FROM sink_cursor").map_err(&err)?;
+    let sinks: Vec<String> = q
+        .query_map([], |r| r.get(0))
+        .map_err(&err)?
+        .collect::<Result<_, _>>()
+        .map_err(&err)?;
+    for sink in sinks {
+        let n = pending(c, path, &sink)?;
+        sink_pending.insert(sink, n);
+    }
+    Ok(Stats {
+        readings: count("readings")?,
+        points: rows("SELECT COUNT(*) FROM points")?,
+        rejected,
+        duplicates: count("duplicates")?,
+        downsampled_readings: count("downsampled_readings")?,
+        buckets: rows("SELECT COUNT(*) FROM downsampled")?,
+        first_ts: first.map(ts_of),
+        last_ts: counter("last_ts_ms")?.map(ts_of),
+        sink_pending,
+    })
 }
 
 impl Writer {
@@ -610,6 +726,7 @@ impl Writer {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(&err)?;
+        let mut point_stats = tx.prepare_cached(POINT_STATS_ADD).map_err(&err)?;
         let mut last_ts: Option<i64> = None;
         let mut start = 0;
         while start < self.rows.len() {
@@ -650,7 +767,7 @@ impl Writer {
                 });
                 done.duplicates += (before - self.kept.len()) as u64;
             }
-            let (Some(&(first, _)), Some(&(last, _))) = (self.kept.first(), self.kept.last()) else {
+            let (Some(&(first, _)), Some(&(last, last_value))) = (self.kept.first(), self.kept.last()) else {
                 continue;
             };
             self.data.clear();
@@ -663,6 +780,16 @@ impl Writer {
                     last,
                     self.kept.len() as i64,
                     self.data.as_slice()
+                ])
+                .map_err(&err)?;
+            point_stats
+                .execute(params![
+                    point_id,
+                    self.kept.len() as i64,
+                    first,
+                    last,
+                    last_value,
+                    last.saturating_sub(first)
                 ])
                 .map_err(&err)?;
             next_id += 1;
@@ -718,6 +845,21 @@ impl Default for Fold {
 
 impl Fold {
     fn add(&mut self, value: f64) {
+        self.sum_in(value);
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.count += 1;
+    }
+
+    /// Adds a stored bucket: its sum (mean × count) as one term.
+    fn add_bucket(&mut self, mean: f64, min: f64, max: f64, count: i64) {
+        self.sum_in(mean * count as f64);
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+        self.count += count;
+    }
+
+    fn sum_in(&mut self, value: f64) {
         // Kahan-Babuska-Neumaier summation, as SQLite's SUM and AVG.
         let t = self.sum + value;
         if self.sum.abs() >= value.abs() {
@@ -726,9 +868,6 @@ impl Fold {
             self.compensation += (value - t) + self.sum;
         }
         self.sum = t;
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
-        self.count += 1;
     }
 
     fn mean(&self) -> f64 {
@@ -946,6 +1085,76 @@ impl Migrated {
     }
 }
 
+/// Brings a store's layout to [`STORE_VERSION`], in one transaction: version 1 fills
+/// `point_stats` from the chunks and buckets (the tables themselves are in [`SCHEMA`]).
+fn upgrade(conn: &mut Connection, path: &Path) -> Result<()> {
+    let err = store_err(path);
+    let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+    if version(conn).map_err(&err)? >= STORE_VERSION {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&err)?;
+    if version(&tx).map_err(&err)? >= STORE_VERSION {
+        return Ok(()); // another process upgraded it meanwhile
+    }
+    tx.execute_batch(
+        "DELETE FROM point_stats;
+         INSERT INTO point_stats(point_id, readings, first_ms, last_ms, last_value, max_span_ms)
+           SELECT point_id, SUM(count), MIN(first_ms), MAX(last_ms), NULL, MAX(last_ms - first_ms)
+           FROM chunks GROUP BY point_id;
+         INSERT INTO point_stats(point_id, readings, first_ms, last_ms, last_value, max_span_ms)
+           SELECT point_id, 0, MIN(bucket_ms), NULL, NULL, 0 FROM downsampled WHERE true
+           GROUP BY point_id
+           ON CONFLICT(point_id) DO UPDATE SET first_ms = MIN(first_ms, excluded.first_ms);",
+    )
+    .map_err(&err)?;
+    // The latest value: the last reading of the chunk that ends last.
+    let newest: Vec<i64> = tx
+        .prepare(
+            "SELECT (SELECT id FROM chunks WHERE point_id = s.point_id ORDER BY last_ms DESC LIMIT 1)
+             FROM point_stats s WHERE s.last_ms IS NOT NULL",
+        )
+        .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
+        .map_err(&err)?;
+    let mut points = 0u64;
+    let mut readings = Vec::new();
+    for id in newest {
+        readings.clear();
+        let found = for_each_chunk(
+            &tx,
+            path,
+            "SELECT id, first_ms, last_ms, count, data, point_id FROM chunks WHERE id = ?1",
+            [id],
+            &mut readings,
+            |row, readings| {
+                let point_id: i64 = row.get(5)?;
+                if let Some(&(_, value)) = readings.last() {
+                    tx.execute(
+                        "UPDATE point_stats SET last_value = ?2 WHERE point_id = ?1",
+                        params![point_id, value],
+                    )?;
+                }
+                Ok(())
+            },
+        );
+        match found {
+            Ok(()) => points += 1,
+            // A damaged chunk costs its point's latest value, not the store.
+            Err(e @ Error::Chunk { .. }) => warn!(error = %e, "No latest value for a point."),
+            Err(e) => return Err(e),
+        }
+    }
+    tx.pragma_update(None, "user_version", STORE_VERSION)
+        .map_err(&err)?;
+    tx.commit().map_err(&err)?;
+    if points > 0 {
+        info!(path = %path.display(), points, version = STORE_VERSION, "Upgraded the store's layout.");
+    }
+    Ok(())
+}
+
 fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |reason| Error::Store {
         path: path.display().to_string(),
@@ -987,7 +1196,7 @@ mod tests {
     use super::*;
     use models::telemetry::PointId;
 
-    fn reading(point: &str, ts_s: i64, value: f64) -> Reading {
+    pub(super) fn reading(point: &str, ts_s: i64, value: f64) -> Reading {
         Reading {
             point: PointId::parse(point).unwrap(),
             ts: Utc.timestamp_opt(ts_s, 0).unwrap(),
@@ -995,7 +1204,7 @@ mod tests {
         }
     }
 
-    fn temp_store() -> (tempdir::Dir, Store) {
+    pub(super) fn temp_store() -> (tempdir::Dir, Store) {
         let dir = tempdir::Dir::new();
         let store = Store::open(&dir.path().join("s.db"), Durability::Normal).unwrap();
         (dir, store)
@@ -1162,7 +1371,7 @@ mod tests {
         assert!(Store::open_existing(&dir.path().join("missing.db")).is_err());
     }
 
-    fn reading_ms(point: &str, ts_ms: i64, value: f64) -> Reading {
+    pub(super) fn reading_ms(point: &str, ts_ms: i64, value: f64) -> Reading {
         Reading {
             point: PointId::parse(point).unwrap(),
             ts: Utc.timestamp_millis_opt(ts_ms).unwrap(),
@@ -1182,7 +1391,7 @@ mod tests {
     }
 
     /// A second connection to the store's file, as another program would open it.
-    fn raw_conn(store: &Store) -> Connection {
+    pub(super) fn raw_conn(store: &Store) -> Connection {
         Connection::open(&store.path).unwrap()
     }
 
@@ -1704,7 +1913,7 @@ mod tests {
     }
 
     /// A temporary directory removed on drop (no extra dependency).
-    mod tempdir {
+    pub(super) mod tempdir {
         use std::path::{Path, PathBuf};
         use std::sync::atomic::{AtomicU32, Ordering};
 

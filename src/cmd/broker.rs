@@ -45,7 +45,7 @@ impl BrokerArgs {
             let password = std::env::var(var)
                 .with_context(|| format!("--password-env: environment variable {var} is not set"))
                 .bad_input()?;
-            broker.password = Some(password);
+            broker.password = Some(password.into());
         }
         Ok(broker)
     }

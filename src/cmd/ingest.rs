@@ -8,13 +8,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use ingest::mqtt::intake::{self, IntakeConfig, IntakeStats};
-use ingest::sink::{self, SinkConfig};
-use ingest::store::{Durability, Retention, Store};
-use ingest::{Pipeline, PointMap, SystemClock};
+use ingest::PointMap;
+use ingest::mqtt::intake::{IntakeConfig, IntakeStats};
+use ingest::service::{Ingest, IngestConfig};
+use ingest::sink::SinkConfig;
+use ingest::store::{Durability, Retention};
 use models::telemetry::topic_filter_problem;
-use tokio::sync::watch;
-use tracing::info;
 
 use super::broker::BrokerArgs;
 use crate::exit::BadInputExt;
@@ -152,65 +151,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let broker = args.mqtt.options(&broker_url, &args.client_id)?;
-    let durability = if args.durability == "normal" {
+    let mut intake = IntakeConfig::new(broker, filters);
+    intake.share_group = args.share.clone();
+    intake.inflight = args.inflight;
+    intake.retention = Some(retention);
+    intake.maintain_every = Duration::from_secs(600);
+    let mut config = IngestConfig::new(intake, args.store.clone());
+    config.points = map;
+    config.durability = if args.durability == "normal" {
         Durability::Normal
     } else {
         Durability::Full
     };
-    let store = Store::open(&args.store, durability)?;
-    let sink = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
+    config.influx = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
         (Some(url), Some(org), Some(bucket)) => {
             let token = std::env::var(&args.influx_token_env).unwrap_or_default();
-            // Register before the intake runs so that retention keeps what is unsent.
-            store.register_sink("influxdb")?;
             Some(SinkConfig::new(url, org, bucket, &token))
         }
         _ => None,
     };
-
-    let mut config = IntakeConfig::new(broker, filters);
-    config.share_group = args.share.clone();
-    config.inflight = args.inflight;
-    config.retention = Some(retention);
-    config.maintain_every = Duration::from_secs(600);
+    // Opens the store (and registers the sink) before anything runs.
+    let ingest = Ingest::open(config)?;
     let stats = Arc::new(IntakeStats::default());
-
-    let result = runtime.block_on(async {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        tokio::spawn(async move {
-            super::interrupted().await;
-            let _ = stop_tx.send(true);
-        });
-        let stopped = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let sink_task = sink.map(|cfg| {
-            let path = args.store.clone();
-            let rx = stop_rx.clone();
-            tokio::spawn(async move { sink::run(cfg, path, stopped(rx)).await })
-        });
-        info!(subscriptions = ?config.subscriptions(), store = %args.store.display(), "Ingest running.");
-        let report = tokio::spawn(report_every(stats.clone(), Duration::from_secs(10)));
-        let result = intake::run(
-            config,
-            Pipeline::new(map),
-            store,
-            Arc::new(SystemClock),
-            Some(readings_tx),
-            stats.clone(),
-            stopped(stop_rx),
-        )
-        .await;
-        report.abort();
-        if let Some(task) = sink_task {
-            match task.await {
-                Ok(Err(e)) => tracing::warn!(error = %e, "InfluxDB sink stopped."),
-                Err(e) => tracing::warn!(error = %e, "InfluxDB sink task failed."),
-                Ok(Ok(())) => {}
-            }
-        }
-        result
-    });
+    let result = runtime.block_on(ingest.run(Some(readings_tx), stats.clone(), super::interrupted()));
     // The intake has closed the broadcast: the follower ends with the readings it has.
     let followed = follower.map(Follower::finish).transpose()?;
     let summary = serde_json::json!({
@@ -226,20 +189,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("{summary}");
     result?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn report_every(stats: Arc<IntakeStats>, every: Duration) {
-    let mut last = 0;
-    loop {
-        tokio::time::sleep(every).await;
-        let readings = stats.readings.load(Ordering::Relaxed);
-        info!(
-            readings,
-            per_s = (readings - last) as f64 / every.as_secs_f64(),
-            rejected = stats.rejected.load(Ordering::Relaxed),
-            duplicates = stats.duplicates.load(Ordering::Relaxed),
-            "Ingest progress."
-        );
-        last = readings;
-    }
 }

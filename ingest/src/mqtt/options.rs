@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::{Error, Result, Secret};
 
 /// MQTT protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,8 +28,8 @@ pub struct BrokerOptions {
     pub ca_file: Option<PathBuf>,
     /// User name.
     pub username: Option<String>,
-    /// Password.
-    pub password: Option<String>,
+    /// Password (its `Debug` is `***`).
+    pub password: Option<Secret>,
     /// Client id: stable, so that the broker keeps the session (subscriptions and queued
     /// messages) across reconnects and restarts.
     pub client_id: String,
@@ -53,9 +53,10 @@ pub const SESSION_EXPIRY_S: u32 = 7 * 86_400;
 
 impl BrokerOptions {
     /// Parses `mqtt://[user[:password]@]host[:port]` (`tcp://` alike; `mqtts://` or
-    /// `ssl://` for TLS, default port 8883; else 1883).
+    /// `ssl://` for TLS, default port 8883; else 1883). An error names the URL with its
+    /// password masked.
     pub fn from_url(url: &str, client_id: &str) -> Result<Self> {
-        let bad = |why: &str| Error::Config(format!("broker URL `{url}`: {why}"));
+        let bad = |why: &str| Error::Config(format!("broker URL `{}`: {why}", masked(url)));
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("expected mqtt://host[:port]"))?;
@@ -73,7 +74,7 @@ impl BrokerOptions {
         };
         let (username, password) = match auth {
             Some(a) => match a.split_once(':') {
-                Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
+                Some((u, p)) => (Some(u.to_owned()), Some(Secret::new(p))),
                 None => (Some(a.to_owned()), None),
             },
             None => (None, None),
@@ -138,9 +139,17 @@ impl BrokerOptions {
             .set_request_channel_capacity(4096)
             .set_transport(self.transport()?);
         if let Some(user) = &self.username {
-            o.set_credentials(user, self.password.clone().unwrap_or_default());
+            o.set_credentials(user, self.password_text());
         }
         Ok(o)
+    }
+
+    /// The password to send (empty without one).
+    fn password_text(&self) -> String {
+        self.password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default()
     }
 
     /// Options for an MQTT 5 client.
@@ -158,9 +167,21 @@ impl BrokerOptions {
             o.set_session_expiry_interval(Some(SESSION_EXPIRY_S));
         }
         if let Some(user) = &self.username {
-            o.set_credentials(user, self.password.clone().unwrap_or_default());
+            o.set_credentials(user, self.password_text());
         }
         Ok(o)
+    }
+}
+
+/// `url` with the password of its `user:password@` part replaced by `***`.
+fn masked(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let Some(at) = url[start..].rfind('@').map(|i| start + i) else {
+        return url.to_owned();
+    };
+    match url[start..at].find(':') {
+        Some(colon) => format!("{}:***{}", &url[..start + colon], &url[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -176,7 +197,7 @@ mod tests {
         let o = BrokerOptions::from_url("mqtts://ingest:s3cret@broker.example", "c").unwrap();
         assert_eq!((o.host.as_str(), o.port, o.tls), ("broker.example", 8883, true));
         assert_eq!(
-            (o.username.as_deref(), o.password.as_deref()),
+            (o.username.as_deref(), o.password.as_ref().map(Secret::expose)),
             (Some("ingest"), Some("s3cret"))
         );
         let o = BrokerOptions::from_url("tcp://[::1]:1884/", "c").unwrap();
@@ -195,5 +216,31 @@ mod tests {
             assert!(err.contains(why), "{url}: {err}");
         }
         assert!(BrokerOptions::from_url("mqtt://x", "").is_err());
+    }
+
+    #[test]
+    fn the_password_is_never_in_debug_output_nor_in_errors() {
+        let o = BrokerOptions::from_url("mqtts://ingest:s3cret@broker.example", "c").unwrap();
+        for text in [format!("{o:?}"), format!("{o:#?}")] {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(text.contains("***"), "{text}");
+        }
+        let config = crate::mqtt::IntakeConfig::new(o, vec!["campustwin/#".into()]);
+        assert!(!format!("{config:?}").contains("s3cret"));
+        // A URL that does not parse is named in the error with its password masked.
+        for url in [
+            "mqtt://ingest:s3cret@x:99999",
+            "ingest:s3cret@broker",
+            "mqtt://u:s3cret@",
+        ] {
+            let err = BrokerOptions::from_url(url, "c").unwrap_err();
+            for text in [err.to_string(), format!("{err:?}")] {
+                assert!(!text.contains("s3cret"), "{text}");
+                assert!(text.contains(":***@"), "{text}");
+            }
+        }
+        assert_eq!(masked("mqtt://user@host"), "mqtt://user@host");
+        assert_eq!(masked("mqtt://host:1883"), "mqtt://host:1883");
+        assert_eq!(masked("mqtt://u:p:q@h@host"), "mqtt://u:***@host");
     }
 }
