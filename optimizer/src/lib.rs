@@ -41,4 +41,4 @@ mod tests;
 
 pub use check::{CheckReport, Violation, check_plan};
 pub use error::{Error, Result};
-pub use solve::{Method, SolveOptions, solve};
+pub use solve::{Method, SolveOptions, solve, solve_checked};

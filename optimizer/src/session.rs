@@ -290,6 +290,19 @@ impl Session {
         }
     }
 
+    /// Solves `problem` as [`Session::solve`] does and re-checks the plan without the
+    /// solver; a plan that breaks a constraint is an error and leaves the next solve cold.
+    pub fn solve_checked(&mut self, problem: &ScheduleProblem) -> Result<Plan> {
+        let plan = self.solve(problem)?;
+        match crate::check_plan(problem, &plan).into_result() {
+            Ok(_) => Ok(plan),
+            Err(e) => {
+                self.warm = None;
+                Err(e)
+            }
+        }
+    }
+
     /// Forgets the last basis: the next solve is cold.
     pub fn forget(&mut self) {
         self.warm = None;

@@ -325,7 +325,7 @@ fn split_faults(faults: &[FaultSpec]) -> (Vec<SensorFault>, Vec<Event>) {
 /// Steps the twin and reads every point after each step; returns the readings dropped.
 /// Stops at the end of the run or when the publisher hangs up.
 fn run_twin(
-    mut sim: Simulation,
+    sim: Simulation,
     mut sensors: Sensors,
     sampler: PointSampler,
     ids: Vec<PointId>,

@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (twin::Error::Scenario(_), Some(path)) => classify(e).context(path.display().to_string()),
         _ => classify(e),
     };
-    let mut sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
+    let sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
         .map_err(origin)?;
 
     let mut csv = match &args.out {

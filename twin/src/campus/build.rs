@@ -174,7 +174,22 @@ impl CampusModel {
             tally_state,
             tally_scale: TallyScale::new(it_design_w, gpus),
             state_len: state,
+            resolved_loops_steady: false,
         })
+    }
+
+    /// The plant in steady state throughout, at hall resolution: lumped loops and the
+    /// facility water quasi-steady as in a long run, and the CDUs in `named_cdus` resolved
+    /// rack by rack (their racks keep their shares of flow and load) but solved at their
+    /// steady state too. Every evaluation is then the steady state the plant settles to
+    /// under its inputs, which is what a search over loads (the forecast's cooling
+    /// capacity) needs; the state vector keeps the layout of a hall-resolution run with
+    /// the same CDUs named, its loop states unused.
+    pub fn build_quasi_steady(campus: &Campus, named_cdus: &[(usize, u32)]) -> Result<CampusModel> {
+        // An infinite step: the facility water is quasi-steady whatever its volume.
+        let mut model = CampusModel::build(campus, Resolution::Hall, named_cdus, f64::INFINITY)?;
+        model.resolved_loops_steady = true;
+        Ok(model)
     }
 
     /// A state near the design steady state: loops at their setpoints, racks above them by

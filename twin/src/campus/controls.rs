@@ -7,14 +7,14 @@
 //! hysteresis and a minimum time between chiller stage changes so that nothing
 //! short-cycles.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::grid::dispatch::Dispatch;
 use crate::grid::engine::EngineState;
 
 /// How the facility water is cooled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionMode {
     /// Heat rejection alone (full economiser), chillers off.
@@ -38,7 +38,8 @@ impl RejectionMode {
 }
 
 /// The sequencer's decisions and memory.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ControlState {
     /// Heat rejection mode.
     pub mode: RejectionMode,

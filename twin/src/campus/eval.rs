@@ -98,6 +98,46 @@ pub struct Snapshot {
     pub chillers_on: u32,
 }
 
+/// One hall at one instant: the per-hall part of a [`Snapshot`], for reports that need
+/// each hall (a forecast's headroom). Filled by [`CampusModel::evaluate_halls`], which is
+/// called when a step is recorded, never by the integrator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HallSnapshot {
+    /// IT power, W.
+    pub it_w: f64,
+    /// Hottest GPU die, °C.
+    pub max_gpu_temp_c: f64,
+    /// Warmest rack-loop supply, °C.
+    pub max_tcs_supply_c: f64,
+    /// GPUs throttling.
+    pub throttled_gpus: f64,
+    /// GPUs shut down on over-temperature.
+    pub down_gpus: f64,
+    /// CDUs with their valve wide open and their setpoint missed.
+    pub saturated_cdus: f64,
+    /// Training throughput in full-power GPU equivalents.
+    pub work_gpus: f64,
+}
+
+impl HallSnapshot {
+    /// Nothing summed yet: zero totals, maxima at −∞.
+    pub const EMPTY: HallSnapshot = HallSnapshot {
+        it_w: 0.0,
+        max_gpu_temp_c: f64::NEG_INFINITY,
+        max_tcs_supply_c: f64::NEG_INFINITY,
+        throttled_gpus: 0.0,
+        down_gpus: 0.0,
+        saturated_cdus: 0.0,
+        work_gpus: 0.0,
+    };
+}
+
+impl Default for HallSnapshot {
+    fn default() -> Self {
+        HallSnapshot::EMPTY
+    }
+}
+
 /// Sums over the CDU loops.
 #[derive(Debug, Default)]
 pub(super) struct LoopTotals {
@@ -127,6 +167,8 @@ pub(super) struct LoopResult {
     pub cdu: CduPoint,
     /// A rack of a quasi-steady loop (all alike); `None` for a dynamic loop.
     pub lumped_rack: Option<RackPoint>,
+    /// Hottest GPU die of the loop, °C.
+    pub max_die_c: f64,
 }
 
 impl CampusModel {
@@ -136,25 +178,55 @@ impl CampusModel {
     }
 
     /// The plant at `y` under `inputs`, and its derivatives when `dy` is given.
-    pub fn evaluate(&self, y: &[f64], inputs: &Inputs, mut dy: Option<&mut [f64]>) -> Snapshot {
+    pub fn evaluate(&self, y: &[f64], inputs: &Inputs, dy: Option<&mut [f64]>) -> Snapshot {
+        self.evaluate_with(y, inputs, dy, None)
+    }
+
+    /// The plant at `y` under `inputs`, with each hall's part written into `halls` (one
+    /// entry per hall, in campus order; entries past the last hall are left alone). Costs
+    /// one evaluation; meant for recorded steps, not for the integrator.
+    pub fn evaluate_halls(&self, y: &[f64], inputs: &Inputs, halls: &mut [HallSnapshot]) -> Snapshot {
+        self.evaluate_with(y, inputs, None, Some(halls))
+    }
+
+    fn evaluate_with(
+        &self,
+        y: &[f64],
+        inputs: &Inputs,
+        mut dy: Option<&mut [f64]>,
+        mut halls: Option<&mut [HallSnapshot]>,
+    ) -> Snapshot {
         if let Some(s) = self.facility.states {
-            return self.evaluate_at(y, inputs, y[s.supply], Some(y[s.ret]), dy);
+            return self.evaluate_at(y, inputs, y[s.supply], Some(y[s.ret]), dy, halls);
         }
         // Quasi-steady facility water: its supply temperature is where the plant's outlet
         // meets it. Heat rejection holds the setpoint when it can, so try that first; else
         // the outlet rises more slowly than the supply and the fixed point is a root.
         let setpoint_c = self.facility.supply_setpoint_c;
-        let at_setpoint = self.evaluate_at(y, inputs, setpoint_c, None, dy.as_deref_mut());
+        let at_setpoint = self.evaluate_at(
+            y,
+            inputs,
+            setpoint_c,
+            None,
+            dy.as_deref_mut(),
+            halls.as_deref_mut(),
+        );
         if at_setpoint.chillers.leaving_c <= setpoint_c + 1e-9 {
             return at_setpoint;
         }
-        let excess = |t: f64| self.evaluate_at(y, inputs, t, None, None).chillers.leaving_c - t;
+        let excess = |t: f64| {
+            self.evaluate_at(y, inputs, t, None, None, None)
+                .chillers
+                .leaving_c
+                - t
+        };
         let supply_c = illinois(excess, setpoint_c, setpoint_c + 100.0, 1e-9);
-        self.evaluate_at(y, inputs, supply_c, None, dy)
+        self.evaluate_at(y, inputs, supply_c, None, dy, halls)
     }
 
     /// The plant with facility water supplied at `fw_supply_c` and, when it is a state,
-    /// returned at `fw_return_state_c`; derivatives into `dy` when given.
+    /// returned at `fw_return_state_c`; derivatives into `dy` when given, each hall's part
+    /// into `halls` when given.
     fn evaluate_at(
         &self,
         y: &[f64],
@@ -162,7 +234,13 @@ impl CampusModel {
         fw_supply_c: f64,
         fw_return_state_c: Option<f64>,
         mut dy: Option<&mut [f64]>,
+        mut halls: Option<&mut [HallSnapshot]>,
     ) -> Snapshot {
+        if let Some(h) = halls.as_deref_mut() {
+            for s in h.iter_mut().take(self.halls.len()) {
+                *s = HallSnapshot::EMPTY;
+            }
+        }
         let f = &self.facility;
         let mut totals = LoopTotals {
             max_die_c: f64::NEG_INFINITY,
@@ -173,7 +251,36 @@ impl CampusModel {
             let hall = &self.halls[l.hall];
             let load = inputs.hall_loads[l.hall];
             let pump_frac = inputs.pump_flow_frac[i];
+            let before = (
+                totals.it_w,
+                totals.throttled_gpus,
+                totals.down_gpus,
+                totals.work_gpus,
+            );
             let r = match &l.kind {
+                LoopKind::Dynamic {
+                    supply_state, racks, ..
+                } if self.resolved_loops_steady => {
+                    let slots = &self.racks[racks.clone()];
+                    if let Some(dy) = dy.as_deref_mut() {
+                        // Nothing of this loop evolves: its states are not used.
+                        for s in slots {
+                            dy[s.state] = 0.0;
+                        }
+                        dy[*supply_state] = 0.0;
+                    }
+                    self.resolved_steady_loop(
+                        l,
+                        hall,
+                        load,
+                        pump_frac,
+                        slots,
+                        *supply_state,
+                        fw_supply_c,
+                        None,
+                        &mut totals,
+                    )
+                }
                 LoopKind::Dynamic {
                     supply_state,
                     pipe,
@@ -200,8 +307,20 @@ impl CampusModel {
             totals.supply_flow_c += l.count * r.flow_kg_per_s * r.supply_c;
             totals.return_flow_c += l.count * r.flow_kg_per_s * r.return_c;
             totals.max_supply_c = totals.max_supply_c.max(r.supply_c);
+            totals.max_die_c = totals.max_die_c.max(r.max_die_c);
             if r.cdu.saturated {
                 totals.saturated += l.count;
+            }
+            if let Some(h) = halls.as_deref_mut().and_then(|h| h.get_mut(l.hall)) {
+                h.it_w += totals.it_w - before.0;
+                h.throttled_gpus += totals.throttled_gpus - before.1;
+                h.down_gpus += totals.down_gpus - before.2;
+                h.work_gpus += totals.work_gpus - before.3;
+                h.max_gpu_temp_c = h.max_gpu_temp_c.max(r.max_die_c);
+                h.max_tcs_supply_c = h.max_tcs_supply_c.max(r.supply_c);
+                if r.cdu.saturated {
+                    h.saturated_cdus += l.count;
+                }
             }
         }
 
@@ -397,6 +516,7 @@ impl CampusModel {
         let flow = self.loop_flow(l, hall, pump_frac, liquid_heat_w);
         let supply_c = y[supply_state];
         let mut return_flow_c = 0.0;
+        let mut max_die_c = f64::NEG_INFINITY;
         for s in slots {
             let temp_c = y[s.state];
             let p = rack.operate(utilisation(s), load.cap_w, temp_c);
@@ -410,7 +530,7 @@ impl CampusModel {
                 totals.throttled_gpus += rack.gpus;
             }
             totals.down_gpus += rack.gpus * (1.0 - p.gpu.up_frac);
-            totals.max_die_c = totals.max_die_c.max(p.gpu.die_temp_c);
+            max_die_c = max_die_c.max(p.gpu.die_temp_c);
             if let Some(dy) = dy.as_deref_mut() {
                 dy[s.state] =
                     s.node
@@ -434,6 +554,7 @@ impl CampusModel {
             pump_w,
             cdu,
             lumped_rack: None,
+            max_die_c,
         }
     }
 
@@ -497,7 +618,6 @@ impl CampusModel {
             totals.throttled_gpus += racks * rack.gpus;
         }
         totals.down_gpus += racks * rack.gpus * (1.0 - point.gpu.up_frac);
-        totals.max_die_c = totals.max_die_c.max(point.gpu.die_temp_c);
         LoopResult {
             flow_kg_per_s: flow,
             supply_c,
@@ -505,6 +625,144 @@ impl CampusModel {
             pump_w,
             cdu,
             lumped_rack: Some(point),
+            max_die_c: point.gpu.die_temp_c,
+        }
+    }
+
+    /// A resolved loop (its racks one by one, each with its share of the flow and of the
+    /// load) in its steady state: where [`Self::dynamic_loop`] settles under held inputs.
+    /// The piping's steady state puts the racks' inlet at the exchanger's outlet plus the
+    /// pump's heat; the CDU holds its setpoint if it can, else its valve is wide open and
+    /// the loop settles where the exchanger carries the heat, as in [`Self::steady_loop`].
+    /// A loop without flow has no steady state but the limit: its racks warm until their
+    /// GPUs are down and no heat leaves them. With `states`, the steady temperatures are
+    /// written into that state vector (racks' coolant, loop piping).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn resolved_steady_loop(
+        &self,
+        l: &LoopModel,
+        hall: &HallModel,
+        load: HallLoad,
+        pump_frac: f64,
+        slots: &[RackSlot],
+        supply_state: usize,
+        fw_supply_c: f64,
+        mut states: Option<&mut [f64]>,
+        totals: &mut LoopTotals,
+    ) -> LoopResult {
+        let rack = &hall.rack;
+        let cp = hall.tcs_cp;
+        let setpoint_c = hall.cdu.supply_setpoint_c;
+        let utilisation = |s: &RackSlot| (load.utilisation * s.utilisation_factor).clamp(0.0, 1.0);
+        let demand_heat_w = match hall.delta_t_control_k {
+            Some(_) => slots
+                .iter()
+                .map(|s| {
+                    rack.operate(utilisation(s), load.cap_w, setpoint_c)
+                        .heat_to_liquid_w
+                })
+                .sum(),
+            None => 0.0,
+        };
+        let flow = self.loop_flow(l, hall, pump_frac, demand_heat_w);
+        let pump_w = hall.cdu.pump.power_w(flow);
+        let limit_c = rack.gpu.throttle_temp_c;
+        // Steady rack outlet and operating point with the racks fed at `supply_c`.
+        let rack_at = |s: &RackSlot, supply_c: f64| {
+            if flow > 0.0 {
+                rack.steady(utilisation(s), load.cap_w, supply_c, flow * s.flow_share * cp)
+            } else {
+                (limit_c, rack.operate(utilisation(s), load.cap_w, limit_c))
+            }
+        };
+        let (supply_c, return_c, cdu) = if flow > 0.0 {
+            let pump_rise_k = pump_w / (flow * cp);
+            let return_at =
+                |supply_c: f64| -> f64 { slots.iter().map(|s| s.flow_share * rack_at(s, supply_c).0).sum() };
+            let supply_c = setpoint_c + pump_rise_k;
+            let return_c = return_at(supply_c);
+            let cdu = hall.cdu.control(return_c, flow, fw_supply_c);
+            if cdu.saturated {
+                let max = hall.cdu.max_primary_kg_per_s;
+                let through = |ret: f64| {
+                    return_at(hall.cdu.exchange(ret, flow, fw_supply_c, max).hot_out_c + pump_rise_k) - ret
+                };
+                let return_c = illinois(through, fw_supply_c, fw_supply_c + 200.0, 1e-9);
+                let hx = hall.cdu.exchange(return_c, flow, fw_supply_c, max);
+                let cdu = CduPoint {
+                    primary_kg_per_s: max,
+                    hx,
+                    saturated: true,
+                };
+                (hx.hot_out_c + pump_rise_k, return_c, cdu)
+            } else {
+                (supply_c, return_c, cdu)
+            }
+        } else {
+            (limit_c, limit_c, hall.cdu.control(limit_c, 0.0, fw_supply_c))
+        };
+        let mut max_die_c = f64::NEG_INFINITY;
+        for s in slots {
+            let (temp_c, p) = rack_at(s, supply_c);
+            totals.it_w += p.power_w;
+            totals.liquid_heat_w += p.heat_to_liquid_w;
+            totals.air_heat_w += p.heat_to_air_w;
+            totals.work_gpus += rack.gpus * p.gpu.throughput_frac;
+            if p.gpu.throttled {
+                totals.throttled_gpus += rack.gpus;
+            }
+            totals.down_gpus += rack.gpus * (1.0 - p.gpu.up_frac);
+            max_die_c = max_die_c.max(p.gpu.die_temp_c);
+            if let Some(y) = states.as_deref_mut() {
+                y[s.state] = temp_c;
+            }
+        }
+        if let Some(y) = states {
+            y[supply_state] = supply_c;
+        }
+        LoopResult {
+            flow_kg_per_s: flow,
+            supply_c,
+            return_c,
+            pump_w,
+            cdu,
+            lumped_rack: None,
+            max_die_c,
+        }
+    }
+
+    /// Writes the steady state of every resolved (dynamic) loop that `which` picks into
+    /// `y`, under `inputs` with facility water supplied at `fw_supply_c`: how a run that
+    /// starts from a saved state fills in loops the saved run did not resolve.
+    pub(crate) fn settle_resolved_loops(
+        &self,
+        y: &mut [f64],
+        inputs: &Inputs,
+        fw_supply_c: f64,
+        mut which: impl FnMut(&LoopModel) -> bool,
+    ) {
+        let mut scratch = LoopTotals::default();
+        for (i, l) in self.loops.iter().enumerate() {
+            let LoopKind::Dynamic {
+                supply_state, racks, ..
+            } = &l.kind
+            else {
+                continue;
+            };
+            if !which(l) {
+                continue;
+            }
+            self.resolved_steady_loop(
+                l,
+                &self.halls[l.hall],
+                inputs.hall_loads[l.hall],
+                inputs.pump_flow_frac[i],
+                &self.racks[racks.clone()],
+                *supply_state,
+                fw_supply_c,
+                Some(&mut *y),
+                &mut scratch,
+            );
         }
     }
 }

@@ -37,12 +37,12 @@ use crate::it::rack::RackModel;
 use crate::power::PowerChainModel;
 
 pub use controls::{ControlState, RejectionMode};
-pub use eval::{Inputs, Snapshot};
+pub use eval::{HallSnapshot, Inputs, Snapshot};
 pub use points::PointSampler;
 pub use tally::{Tallies, Tally, TallyScale};
 
 /// How finely the liquid loops are resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// Every rack and every CDU loop its own dynamic volume.
@@ -220,6 +220,45 @@ pub struct CampusModel {
     pub tally_scale: TallyScale,
     /// Length of the state vector.
     pub state_len: usize,
+    /// Whether the resolved loops are solved at their steady state at every evaluation
+    /// instead of integrated: set by [`CampusModel::build_quasi_steady`] for a plant
+    /// evaluated in steady state throughout (the forecast's capacity search), false for a
+    /// model that runs in time. Their states are then unused (derivatives zero).
+    pub resolved_loops_steady: bool,
+}
+
+/// Where the dynamic parts of a model sit in its state vector: what a saved run must
+/// match to be resumed exactly, and what lets a run started from a saved state take over
+/// the parts that two builds share.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateLayout {
+    /// Length of the state vector.
+    pub len: usize,
+    /// First state index of the tallies.
+    pub tallies: usize,
+    /// State index of the battery's state of charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battery_soc: Option<usize>,
+    /// State indices of the facility water's supply and return, when integrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility: Option<[usize; 2]>,
+    /// Every CDU loop integrated in time.
+    pub loops: Vec<LoopStates>,
+}
+
+/// Where one resolved CDU loop sits in the state vector.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopStates {
+    /// Index of its hall.
+    pub hall: usize,
+    /// The CDU's number in its hall, from 1.
+    pub cdu: u32,
+    /// State index of the loop piping (the racks' supply).
+    pub supply: usize,
+    /// State indices of its racks' coolant, in rack order.
+    pub racks: Vec<usize>,
 }
 
 /// Parts of the model solved as quasi-steady, for reports.
@@ -227,7 +266,12 @@ impl CampusModel {
     /// Names of the parts solved as quasi-steady in this build.
     pub fn quasi_steady_parts(&self) -> Vec<&'static str> {
         let mut parts = Vec::new();
-        if self.loops.iter().any(|l| l.kind == LoopKind::QuasiSteady) {
+        let steady_resolved = self.resolved_loops_steady
+            && self
+                .loops
+                .iter()
+                .any(|l| matches!(l.kind, LoopKind::Dynamic { .. }));
+        if steady_resolved || self.loops.iter().any(|l| l.kind == LoopKind::QuasiSteady) {
             parts.push("cdu_loops");
         }
         if self.facility.states.is_none() {
@@ -256,6 +300,34 @@ impl CampusModel {
             .states
             .map_or(0.0, |s| f.supply.stored_j(y[s.supply]) + f.ret.stored_j(y[s.ret]));
         racks + pipes + facility
+    }
+
+    /// Where the dynamic parts sit in the state vector.
+    pub fn layout(&self) -> StateLayout {
+        StateLayout {
+            len: self.state_len,
+            tallies: self.tally_state,
+            battery_soc: self.soc_state,
+            facility: self.facility.states.map(|s| [s.supply, s.ret]),
+            loops: self
+                .loops
+                .iter()
+                .filter_map(|l| match (&l.kind, l.cdu_number) {
+                    (
+                        LoopKind::Dynamic {
+                            supply_state, racks, ..
+                        },
+                        Some(cdu),
+                    ) => Some(LoopStates {
+                        hall: l.hall,
+                        cdu,
+                        supply: *supply_state,
+                        racks: self.racks[racks.clone()].iter().map(|r| r.state).collect(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        }
     }
 
     /// Totals since the start of the state, in J, kg and GPU-seconds.

@@ -112,7 +112,7 @@ pub enum TallyKind {
 }
 
 /// A value per tally: rates at an instant, or totals since the start.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tallies(pub [f64; Tally::COUNT]);
 
 impl Default for Tallies {

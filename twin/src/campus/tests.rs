@@ -163,7 +163,7 @@ fn run(
 ) -> (Summary, Vec<StepRecord>) {
     let weather = campus.load_weather().unwrap();
     let options = RunOptions::new(at(start), hours * 3600.0, step_s, resolution);
-    let mut sim = Simulation::new(campus, weather, &load, None, events, options).unwrap();
+    let sim = Simulation::new(campus, weather, &load, None, events, options).unwrap();
     let mut records = Vec::new();
     let summary = sim
         .run(
@@ -407,6 +407,129 @@ fn analytic_power_swing_of_synchronous_training() {
     );
     // The meter sees the swing and the losses that ride on it.
     assert!(records[3].facility_kw - records[8].facility_kw > expected_kw);
+}
+
+/// The per-hall view adds up to the campus: IT power, throttling, shut-down and
+/// saturated counts sum, hottest die and warmest supply are the campus's maxima, and the
+/// snapshot it returns is the campus snapshot itself. Checked rack by rack with one loop
+/// hot enough to throttle, and at hall resolution with the facility water quasi-steady
+/// above its setpoint (the root-finding path of the evaluation).
+#[test]
+fn per_hall_snapshots_add_up_to_the_campus() {
+    let campus = Campus::example().unwrap();
+    let weather = campus.load_weather().unwrap();
+    let t = at("2026-07-15T20:00:00Z");
+    let rack = CampusModel::build(&campus, Resolution::Rack, &[], 60.0).unwrap();
+    let mut y = rack.initial_state(0.9);
+    let LoopKind::Dynamic { racks, .. } = &rack.loops[20].kind else {
+        panic!("rack resolution")
+    };
+    for slot in &rack.racks[racks.clone()] {
+        y[slot.state] = 70.0;
+    }
+    let esif = esif();
+    let warm = CampusModel::build(&esif, Resolution::Hall, &[(0, 2)], 3600.0).unwrap();
+    let mut hot_inputs = frozen_inputs(&warm, &esif.load_weather().unwrap(), t, 0.95);
+    hot_inputs.air = AirIn::saturated(24.0, hot_inputs.weather.pressure_pa);
+    hot_inputs.weather.wet_bulb_c = 24.0;
+    hot_inputs.weather.dry_bulb_c = 24.0;
+    for (model, y, inputs) in [
+        (&rack, y, frozen_inputs(&rack, &weather, t, 0.9)),
+        (&warm, warm.initial_state(0.95), hot_inputs),
+    ] {
+        let mut halls = vec![HallSnapshot::EMPTY; model.halls.len()];
+        let with_halls = model.evaluate_halls(&y, &inputs, &mut halls);
+        let plain = model.evaluate(&y, &inputs, None);
+        assert_eq!(with_halls, plain);
+        let sum = |f: fn(&HallSnapshot) -> f64| halls.iter().map(f).sum::<f64>();
+        let max = |f: fn(&HallSnapshot) -> f64| halls.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+        assert!((sum(|h| h.it_w) - plain.power.it_w).abs() < 1e-9 * plain.power.it_w);
+        assert_eq!(sum(|h| h.throttled_gpus), plain.throttled_gpus);
+        assert_eq!(sum(|h| h.down_gpus), plain.down_gpus);
+        assert_eq!(sum(|h| h.saturated_cdus), plain.saturated_cdus);
+        assert_eq!(max(|h| h.max_gpu_temp_c), plain.max_gpu_temp_c);
+        assert_eq!(max(|h| h.max_tcs_supply_c), plain.max_tcs_supply_c);
+        assert!((sum(|h| h.work_gpus) - plain.rates[Tally::Work]).abs() < 1e-9 * model.gpus);
+    }
+    // The hot loop throttles in hall-b (loop 20 is the seventh of its 14), nowhere else.
+    let mut halls = vec![HallSnapshot::EMPTY; 4];
+    let y = {
+        let mut y = rack.initial_state(0.9);
+        for slot in &rack.racks[racks.clone()] {
+            y[slot.state] = 70.0;
+        }
+        y
+    };
+    rack.evaluate_halls(&y, &frozen_inputs(&rack, &weather, t, 0.9), &mut halls);
+    let throttled: Vec<f64> = halls.iter().map(|h| h.throttled_gpus).collect();
+    assert_eq!(throttled, [0.0, 15.0 * 72.0, 0.0, 0.0]);
+}
+
+/// A resolved loop solved at its steady state is the fixed point of the same loop
+/// integrated in time: written into the state vector of a run resolving it, it gives
+/// derivatives of zero, and the plant built quasi-steady throughout gives the run's
+/// snapshot there. Checked with the loop's GPUs throttling (15 % flow) and with its CDU's
+/// valve wide open (facility water above the setpoint at a 23 °C wet bulb).
+#[test]
+fn a_resolved_loop_at_its_steady_state_is_the_dynamic_loops_fixed_point() {
+    let campus = esif();
+    let weather = campus.load_weather().unwrap();
+    let t = at("2026-03-01T12:00:00Z");
+    let dynamic = CampusModel::build(&campus, Resolution::Hall, &[(0, 2)], 3600.0).unwrap();
+    let steady = CampusModel::build_quasi_steady(&campus, &[(0, 2)]).unwrap();
+    assert_eq!(dynamic.layout(), steady.layout());
+    assert_eq!(steady.quasi_steady_parts(), ["cdu_loops", "facility_water"]);
+    let i = dynamic
+        .loops
+        .iter()
+        .position(|l| l.cdu_number == Some(2))
+        .unwrap();
+    let LoopKind::Dynamic {
+        supply_state, racks, ..
+    } = &dynamic.loops[i].kind
+    else {
+        panic!("resolved")
+    };
+    for (flow, wet_bulb_c) in [(0.15, None), (1.0, Some(23.0))] {
+        let mut inputs = frozen_inputs(&dynamic, &weather, t, 1.0);
+        inputs.pump_flow_frac[i] = flow;
+        if let Some(wb) = wet_bulb_c {
+            inputs.air = AirIn::saturated(wb, inputs.weather.pressure_pa);
+            inputs.weather.wet_bulb_c = wb;
+            inputs.weather.dry_bulb_c = wb;
+        }
+        let mut y = dynamic.initial_state(1.0);
+        // The loop and the quasi-steady facility water meet where both are steady.
+        for _ in 0..20 {
+            let fw_c = dynamic.evaluate(&y, &inputs, None).facility_supply_c;
+            dynamic.settle_resolved_loops(&mut y, &inputs, fw_c, |_| true);
+        }
+        let mut dy = vec![0.0; dynamic.state_len];
+        dynamic.derivatives(&y, &inputs, &mut dy);
+        for s in dynamic.racks[racks.clone()]
+            .iter()
+            .map(|r| r.state)
+            .chain([*supply_state])
+        {
+            assert!(
+                dy[s].abs() < 1e-9,
+                "flow {flow}: dT/dt = {} K/s at state {s}",
+                dy[s]
+            );
+        }
+        let a = dynamic.evaluate(&y, &inputs, None);
+        let b = steady.evaluate(&y, &inputs, None);
+        assert!((a.power.it_w - b.power.it_w).abs() < 1e-9 * a.power.it_w);
+        assert!((a.facility_supply_c - b.facility_supply_c).abs() < 1e-9);
+        assert_eq!(
+            (a.throttled_gpus, a.saturated_cdus),
+            (b.throttled_gpus, b.saturated_cdus)
+        );
+        match wet_bulb_c {
+            None => assert_eq!(a.throttled_gpus, 3.0 * 32.0, "the weak loop throttles"),
+            Some(_) => assert!(a.saturated_cdus >= 1.0 && a.facility_supply_c > 20.5, "{a:?}"),
+        }
+    }
 }
 
 proptest! {

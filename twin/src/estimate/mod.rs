@@ -16,6 +16,7 @@
 
 pub mod alarms;
 pub mod filter;
+pub mod follow;
 
 use std::collections::HashMap;
 use std::ops::Range;

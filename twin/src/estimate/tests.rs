@@ -25,7 +25,7 @@ fn follow(
     let weather = campus.load_weather().unwrap();
     let start: DateTime<Utc> = "2026-06-01T15:00:00Z".parse().unwrap();
     let options = RunOptions::new(start, minutes * 60.0, 1.0, Resolution::Rack);
-    let mut sim = Simulation::new(&campus, weather, &load, None, events, options).unwrap();
+    let sim = Simulation::new(&campus, weather, &load, None, events, options).unwrap();
     let mut estimator = Estimator::new(&campus).unwrap();
     let mut run = sim.start().unwrap();
     let sampler = PointSampler::new(run.model());

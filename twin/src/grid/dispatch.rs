@@ -12,7 +12,8 @@ use super::battery::BatteryModel;
 use super::engine::{EngineBankModel, EngineState};
 
 /// What the rule decided for one control step.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dispatch {
     /// Battery bus power, positive discharging, W.
     pub battery_w: f64,

@@ -28,7 +28,8 @@ pub struct EngineBankModel {
 }
 
 /// The bank's commitment and output, carried from one dispatch to the next.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EngineState {
     /// Units synchronised and able to deliver.
     pub running: u32,

@@ -1,12 +1,15 @@
 //! The IT load over a run: utilisation and GPU power cap per hall at any instant.
 //!
-//! Built from a [`LoadSpec`]; times are seconds from the simulation start. Profiles with
-//! steps (a load table, the phases of synchronous training) report their next change, so
-//! that the simulation can hold inputs constant between changes and integrate exactly
-//! across them.
+//! Built from a [`LoadSpec`], or from an optimizer's plan ([`LoadProfile::from_plan`]);
+//! times are seconds from the simulation start. Profiles with steps (a load table, a
+//! plan's slots, the phases of synchronous training) report their next change, so that
+//! the simulation can hold inputs constant between changes and integrate exactly across
+//! them.
 
 use chrono::{DateTime, Utc};
+use models::campus::Campus;
 use models::load::{LoadSpec, LoadTable};
+use models::schedule::{Plan, PlanStatus};
 
 use crate::error::{Error, Result};
 
@@ -160,6 +163,94 @@ impl LoadProfile {
         Ok(LoadProfile::Table { halls })
     }
 
+    /// The load that follows `plan` on `campus`, for a run starting at `start`: in each
+    /// slot, each hall's utilisation is its planned busy GPUs over its GPUs, and its power
+    /// cap the busy-GPU-weighted mean of the jobs' per-GPU caps there. GPU power is linear
+    /// in the cap at a given utilisation (`idle + u·(cap − idle)`), so the mean cap gives
+    /// the hall exactly the plan's GPU power. Before the plan's first slot and after its
+    /// last, the nearest slot holds. A hall no job uses idles; a slot with no busy GPU in a
+    /// hall keeps the GPUs' TDP as cap (it draws idle power whatever the cap).
+    pub fn from_plan(plan: &Plan, campus: &Campus, start: DateTime<Utc>) -> Result<LoadProfile> {
+        let slots = plan.slot_start.len();
+        if plan.status == PlanStatus::Infeasible || slots == 0 {
+            return Err(Error::Scenario(format!(
+                "the plan has no schedule to follow (status {}, {slots} slots)",
+                plan.status.as_str()
+            )));
+        }
+        if let Some(t) = (1..slots).find(|&t| plan.slot_start[t] <= plan.slot_start[t - 1]) {
+            return Err(Error::Scenario(format!(
+                "plan.slot_start[{t}]: {} is not after the slot before it",
+                plan.slot_start[t]
+            )));
+        }
+        let halls = &campus.spec.halls;
+        let mut busy = vec![vec![0.0; slots]; halls.len()];
+        let mut cap_weighted_w = vec![vec![0.0; slots]; halls.len()];
+        for (j, job) in plan.jobs.iter().enumerate() {
+            for (k, placement) in job.placements.iter().enumerate() {
+                let h = halls
+                    .iter()
+                    .position(|x| x.name == placement.hall)
+                    .ok_or_else(|| {
+                        Error::Scenario(format!(
+                            "plan.jobs[{j}].placements[{k}].hall: no hall `{}` on the campus",
+                            placement.hall
+                        ))
+                    })?;
+                let tdp_w = halls[h].rack.gpu.tdp_w;
+                for (t, gpus) in placement.gpus.iter().take(slots).enumerate() {
+                    // Solver round-off can leave a GPU count a hair below zero.
+                    let gpus = gpus.max(0.0);
+                    if gpus == 0.0 {
+                        continue;
+                    }
+                    let cap_w = placement
+                        .power_cap_kw_per_gpu
+                        .get(t)
+                        .copied()
+                        .flatten()
+                        .map_or(tdp_w, |kw| kw * 1000.0);
+                    busy[h][t] += gpus;
+                    cap_weighted_w[h][t] += gpus * cap_w;
+                }
+            }
+        }
+        let rows = halls
+            .iter()
+            .enumerate()
+            .map(|(h, hall)| {
+                let gpus = f64::from(hall.racks) * f64::from(hall.rack.gpus_per_rack);
+                (0..slots)
+                    .map(|t| {
+                        let t_s = (plan.slot_start[t] - start).num_milliseconds() as f64 / 1000.0;
+                        let utilisation = (busy[h][t] / gpus).clamp(0.0, 1.0);
+                        let cap_w = if busy[h][t] > 0.0 {
+                            cap_weighted_w[h][t] / busy[h][t]
+                        } else {
+                            hall.rack.gpu.tdp_w
+                        };
+                        (t_s, utilisation, cap_w)
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(LoadProfile::Table { halls: rows })
+    }
+
+    /// Checks that the profile fits a campus of `halls` halls.
+    pub fn check_halls(&self, halls: usize) -> Result<()> {
+        match self {
+            LoadProfile::Table { halls: rows } if rows.len() != halls || rows.iter().any(Vec::is_empty) => {
+                Err(Error::Scenario(format!(
+                    "the load table has rows for {} halls, the campus has {halls}, and every hall needs at least one row",
+                    rows.len()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The load of hall `hall` (index) with GPUs of `tdp_w`, at `t_s` after the start.
     pub fn at(&self, hall: usize, t_s: f64, tdp_w: f64) -> HallLoad {
         match self {
@@ -273,6 +364,74 @@ mod tests {
         assert!((p.next_change_s(0.0).unwrap() - 4.2).abs() < 1e-9);
         assert!((p.next_change_s(4.2).unwrap() - 6.0).abs() < 1e-9);
         assert!((p.next_change_s(6.5).unwrap() - 10.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_plan_becomes_each_halls_busy_share_at_the_busy_weighted_mean_cap() {
+        use models::schedule::{JobPlan, Placement, SolveStats};
+        let campus = Campus::example().unwrap();
+        let placement = |hall: &str, gpus: Vec<f64>, caps: Vec<Option<f64>>| Placement {
+            hall: hall.into(),
+            gpus,
+            power_cap_kw_per_gpu: caps,
+        };
+        let job = |id: &str, placements| JobPlan {
+            id: id.into(),
+            placements,
+            work_done_gpu_hours: 0.0,
+            unmet_gpu_hours: 0.0,
+            finish_slot: None,
+        };
+        let mut plan = Plan::infeasible(Vec::new(), SolveStats::default());
+        plan.status = PlanStatus::Optimal;
+        let start = start();
+        plan.slot_start = vec![start, start + chrono::Duration::minutes(15)];
+        plan.jobs = vec![
+            job(
+                "a",
+                vec![placement("hall-b", vec![3024.0, 0.0], vec![Some(1.0), None])],
+            ),
+            job(
+                "b",
+                vec![placement(
+                    "hall-b",
+                    vec![1512.0, 1e-12],
+                    vec![Some(0.4), Some(0.3)],
+                )],
+            ),
+        ];
+        let p = LoadProfile::from_plan(&plan, &campus, start).unwrap();
+        // 4536 of 15,120 GPUs busy: 0.3; caps weighted 2:1, (2·1000 + 400)/3 = 800 W.
+        let slot0 = p.at(1, 0.0, 1200.0);
+        assert!(
+            (slot0.utilisation - 0.3).abs() < 1e-12 && (slot0.cap_w - 800.0).abs() < 1e-9,
+            "{slot0:?}"
+        );
+        // The nearest slot holds outside the plan, and an unused hall idles at TDP.
+        assert_eq!(p.at(1, -60.0, 1200.0), slot0);
+        assert!(p.at(1, 1e6, 1200.0).utilisation < 1e-15);
+        assert_eq!(
+            p.at(0, 100.0, 1200.0),
+            HallLoad {
+                utilisation: 0.0,
+                cap_w: 1200.0
+            }
+        );
+        assert_eq!(p.next_change_s(0.0), Some(900.0));
+        // A plan naming a hall the campus lacks, or without a schedule, is refused.
+        plan.jobs[0].placements[0].hall = "hall-z".into();
+        let e = LoadProfile::from_plan(&plan, &campus, start)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("plan.jobs[0].placements[0].hall: no hall `hall-z`"),
+            "{e}"
+        );
+        let none = Plan::infeasible(Vec::new(), SolveStats::default());
+        let e = LoadProfile::from_plan(&none, &campus, start)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no schedule to follow (status infeasible"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::campus::{CampusModel, RejectionModel};
 use crate::error::{Error, Result};
 
 /// The `(hall index, CDU number)` of every CDU an event names, after checking that the
-/// hall and the CDU exist.
-pub(super) fn named_cdus(campus: &Campus, events: &[Event]) -> Result<Vec<(usize, u32)>> {
+/// hall and the CDU exist; `list` names the events in messages (`events`, `conditions`).
+pub(super) fn named_cdus(campus: &Campus, events: &[Event], list: &str) -> Result<Vec<(usize, u32)>> {
     let mut named = Vec::new();
     for (i, e) in events.iter().enumerate() {
         if let Event::CduPumpTrip { hall, cdu, .. } = e {
@@ -16,13 +16,13 @@ pub(super) fn named_cdus(campus: &Campus, events: &[Event]) -> Result<Vec<(usize
             let h = halls.iter().position(|x| &x.name == hall).ok_or_else(|| {
                 let names: Vec<&str> = halls.iter().map(|x| x.name.as_str()).collect();
                 Error::Scenario(format!(
-                    "events[{i}].hall: no hall `{hall}` on the campus; its halls: {}",
+                    "{list}[{i}].hall: no hall `{hall}` on the campus; its halls: {}",
                     names.join(", ")
                 ))
             })?;
-            if *cdu > halls[h].cdus {
+            if *cdu < 1 || *cdu > halls[h].cdus {
                 return Err(Error::Scenario(format!(
-                    "events[{i}].cdu: hall `{hall}` has CDUs 1 to {}, not {cdu}",
+                    "{list}[{i}].cdu: hall `{hall}` has CDUs 1 to {}, not {cdu}",
                     halls[h].cdus
                 )));
             }
@@ -50,6 +50,8 @@ struct Scheduled {
     start_s: f64,
     end_s: f64,
     effect: Effect,
+    /// A condition in force before the run starts: it acts through the warm-up too.
+    before_start: bool,
 }
 
 /// The events of a run.
@@ -73,15 +75,34 @@ pub(super) struct Active {
 }
 
 impl EventSchedule {
-    /// Checks the events against the built model.
-    pub fn new(model: &CampusModel, campus: &Campus, events: &[Event]) -> Result<EventSchedule> {
+    /// Checks the events against the built model. `conditions` are faults already in
+    /// force when the run starts (a pump the estimator sees weak): each must start at 0,
+    /// and they act through the warm-up as well, so the run starts at the steady state
+    /// the plant has with them; `events` happen during the run.
+    pub fn new(
+        model: &CampusModel,
+        campus: &Campus,
+        conditions: &[Event],
+        events: &[Event],
+    ) -> Result<EventSchedule> {
         let tower_cells = match model.rejection {
             RejectionModel::Towers(t) => t.cells,
             _ => 0,
         };
         let chillers = model.chillers.map_or(0, |(_, n)| n);
         let mut items = Vec::new();
-        for (i, e) in events.iter().enumerate() {
+        let listed = conditions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ("conditions", i, e, true))
+            .chain(events.iter().enumerate().map(|(i, e)| ("events", i, e, false)));
+        for (list, i, e, before_start) in listed {
+            if before_start && e.at_s() != 0.0 {
+                return Err(Error::Scenario(format!(
+                    "{list}[{i}].at_s: a condition is in force from the start, so it starts at 0, not {}; a later fault is an event",
+                    e.at_s()
+                )));
+            }
             let effect = match e {
                 Event::CduPumpTrip {
                     hall,
@@ -95,7 +116,7 @@ impl EventSchedule {
                         .iter()
                         .position(|l| Some(l.hall) == h && l.cdu_number == Some(*cdu))
                         .ok_or_else(|| {
-                            Error::Scenario(format!("events[{i}]: CDU {cdu} of `{hall}` is not resolved"))
+                            Error::Scenario(format!("{list}[{i}]: CDU {cdu} of `{hall}` is not resolved"))
                         })?;
                     Effect::PumpTrip {
                         loop_index,
@@ -105,7 +126,7 @@ impl EventSchedule {
                 Event::TowerFanFailure { cells, .. } => {
                     if *cells > tower_cells {
                         return Err(Error::Scenario(format!(
-                            "events[{i}].cells: the campus has {tower_cells} cooling-tower cells, not {cells}"
+                            "{list}[{i}].cells: the campus has {tower_cells} cooling-tower cells, not {cells}"
                         )));
                     }
                     Effect::TowerFans(*cells)
@@ -113,7 +134,7 @@ impl EventSchedule {
                 Event::ChillerTrip { chillers: n, .. } => {
                     if *n > chillers {
                         return Err(Error::Scenario(format!(
-                            "events[{i}].chillers: the campus has {chillers} trim chillers, not {n}"
+                            "{list}[{i}].chillers: the campus has {chillers} trim chillers, not {n}"
                         )));
                     }
                     Effect::Chillers(*n)
@@ -126,6 +147,7 @@ impl EventSchedule {
                 start_s: e.at_s(),
                 end_s: e.end_s(),
                 effect,
+                before_start,
             });
         }
         Ok(EventSchedule {
@@ -151,10 +173,30 @@ impl EventSchedule {
         }
     }
 
+    /// What is in force through the warm-up: the conditions.
+    pub fn warm_up_state(&self) -> Active {
+        self.apply(self.items.iter().filter(|e| e.before_start))
+    }
+
+    /// Chillers not tripped through the warm-up.
+    pub fn chillers_in_warm_up(&self) -> u32 {
+        let out: u32 = self
+            .items
+            .iter()
+            .filter(|e| e.before_start)
+            .map(|e| if let Effect::Chillers(n) = e.effect { n } else { 0 })
+            .sum();
+        self.chillers.saturating_sub(out)
+    }
+
     /// What is in force at `t_s`.
     pub fn state_at(&self, t_s: f64) -> Active {
+        self.apply(self.active(t_s))
+    }
+
+    fn apply<'a>(&self, items: impl Iterator<Item = &'a Scheduled>) -> Active {
         let mut a = self.quiet();
-        for e in self.active(t_s) {
+        for e in items {
             match e.effect {
                 Effect::PumpTrip {
                     loop_index,
@@ -175,11 +217,6 @@ impl EventSchedule {
             .map(|e| if let Effect::Chillers(n) = e.effect { n } else { 0 })
             .sum();
         self.chillers.saturating_sub(out)
-    }
-
-    /// Every chiller.
-    pub fn chillers_total(&self) -> u32 {
-        self.chillers
     }
 
     /// The first event start or end after `t_s`.

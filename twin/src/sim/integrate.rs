@@ -26,7 +26,8 @@ impl System<f64, DVector<f64>> for Rhs<'_> {
 }
 
 /// Integration counters over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntegrationStats {
     /// Segments integrated.
     pub segments: u64,
@@ -60,6 +61,18 @@ impl Integrator {
             h_next: 0.0,
             stats: IntegrationStats::default(),
         }
+    }
+
+    /// Step size the next segment starts with, s (0: the solver chooses): part of what
+    /// a saved run must restore to continue exactly.
+    pub fn next_step_s(&self) -> f64 {
+        self.h_next
+    }
+
+    /// Restores the step size and counters of a saved run.
+    pub fn restore(&mut self, next_step_s: f64, stats: IntegrationStats) {
+        self.h_next = next_step_s;
+        self.stats = stats;
     }
 
     /// Advances `y` from `t0_s` to `t1_s` under `inputs`.

@@ -2,6 +2,11 @@
 //! segment start, adaptive integration inside, one record per output step, a summary at
 //! the end.
 //!
+//! A [`Run`] owns its [`Simulation`]: it can live as long as a service does, switch to a
+//! new load mid-run ([`Run::set_load`]), and be saved ([`Run::save`]) as a serialisable
+//! [`SavedRun`] that [`Simulation::resume`] continues exactly or [`Simulation::start_from`]
+//! branches from (a what-if from the state a forecast reached).
+//!
 //! ```no_run
 //! use chrono::{TimeZone, Utc};
 //! use models::campus::Campus;
@@ -13,7 +18,7 @@
 //! let campus = Campus::example().unwrap();
 //! let weather = Weather::embedded(models::weather::DULLES_TMY3).unwrap();
 //! let options = RunOptions::new(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap(), 3600.0, 60.0, Resolution::Hall);
-//! let mut sim = Simulation::new(&campus, weather, &LoadSpec::default(), None, &[], options).unwrap();
+//! let sim = Simulation::new(&campus, weather, &LoadSpec::default(), None, &[], options).unwrap();
 //! let summary = sim.run(|_record| Ok(()), |_t| {}).unwrap();
 //! assert!(summary.pue > 1.0);
 //! ```
@@ -21,6 +26,7 @@
 mod events;
 mod integrate;
 mod record;
+mod saved;
 
 use chrono::{DateTime, Utc};
 use models::campus::Campus;
@@ -31,11 +37,12 @@ use models::weather::solar::{Surface, plane_of_array_irradiance, sun_position};
 use ode_solvers::DVector;
 
 pub use integrate::IntegrationStats;
-pub use record::{StepRecord, Summary};
+pub use record::{StepRecord, Summary, Tracker};
+pub use saved::{SavedHall, SavedRun};
 
-use crate::campus::{CampusModel, ControlState, Inputs, Resolution, Snapshot, Tallies, Tally};
+use crate::campus::{CampusModel, ControlState, HallSnapshot, Inputs, Resolution, Snapshot, Tallies, Tally};
 use crate::cooling::tower::AirIn;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grid::engine::EngineState;
 use crate::it::load::{HallLoad, LoadProfile};
 use events::EventSchedule;
@@ -62,6 +69,11 @@ pub struct RunOptions {
     pub rtol: f64,
     /// Integrator absolute tolerance (K for temperatures, scaled units for tallies).
     pub atol: f64,
+    /// Battery state of charge at the start, fraction (a measured one, for a forecast);
+    /// the battery's own initial charge when absent. It holds through the warm-up, so the
+    /// run starts with exactly this charge. A run started from a saved state takes the
+    /// saved charge instead.
+    pub initial_soc_frac: Option<f64>,
 }
 
 impl RunOptions {
@@ -75,6 +87,7 @@ impl RunOptions {
             warmup_s: 3600.0,
             rtol: 1e-6,
             atol: 1e-6,
+            initial_soc_frac: None,
         }
     }
 }
@@ -93,6 +106,15 @@ pub struct Simulation {
     integrator: Integrator,
 }
 
+/// Which events the inputs carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The warm-up: only the conditions in force before the start.
+    WarmUp,
+    /// The run: every event in force at the instant.
+    Run,
+}
+
 impl Simulation {
     /// Builds the model and checks the load and the events against the campus.
     pub fn new(
@@ -103,12 +125,37 @@ impl Simulation {
         events: &[Event],
         options: RunOptions,
     ) -> Result<Simulation> {
-        let named_cdus = events::named_cdus(campus, events)?;
-        let model = CampusModel::build(campus, options.resolution, &named_cdus, options.step_s)?;
-        let events = EventSchedule::new(&model, campus, events)?;
         let hall_names: Vec<&str> = campus.spec.halls.iter().map(|h| h.name.as_str()).collect();
         let time_zone_h = weather.location().time_zone_h;
         let load = LoadProfile::build(load, options.start, time_zone_h, &hall_names, load_table)?;
+        Simulation::with_profile(campus, weather, load, &[], events, options)
+    }
+
+    /// Builds the model for a load profile already made (a plan's, say), with
+    /// `conditions`, faults in force before the start (a degraded pump the estimator
+    /// sees), and `events` that happen during the run. A condition starts at 0 and acts
+    /// through the warm-up too, so the run starts at the steady state the plant has with
+    /// it rather than at the healthy one.
+    pub fn with_profile(
+        campus: &Campus,
+        weather: Weather,
+        load: LoadProfile,
+        conditions: &[Event],
+        events: &[Event],
+        options: RunOptions,
+    ) -> Result<Simulation> {
+        load.check_halls(campus.spec.halls.len())?;
+        if let Some(soc) = options.initial_soc_frac {
+            if !(0.0..=1.0).contains(&soc) {
+                return Err(Error::Scenario(format!(
+                    "initial_soc_frac: must be within [0, 1], got {soc}"
+                )));
+            }
+        }
+        let mut named_cdus = events::named_cdus(campus, conditions, "conditions")?;
+        named_cdus.extend(events::named_cdus(campus, events, "events")?);
+        let model = CampusModel::build(campus, options.resolution, &named_cdus, options.step_s)?;
+        let events = EventSchedule::new(&model, campus, conditions, events)?;
         let surface = model.solar.map(|s| Surface {
             tilt_deg: s.tilt_deg,
             azimuth_deg: s.azimuth_deg,
@@ -131,10 +178,15 @@ impl Simulation {
         &self.model
     }
 
+    /// How the run is set up.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
     /// Runs from warm-up to the end, handing each step's record to `on_record` and the
     /// simulated time reached to `on_progress`.
     pub fn run(
-        &mut self,
+        self,
         mut on_record: impl FnMut(&StepRecord) -> Result<()>,
         mut on_progress: impl FnMut(f64),
     ) -> Result<Summary> {
@@ -146,14 +198,17 @@ impl Simulation {
         Ok(run.finish())
     }
 
-    /// Warms up and returns a run to advance one output step at a time.
-    pub fn start(&mut self) -> Result<Run<'_>> {
+    /// Warms up and returns the run, which owns the simulation, to advance one output
+    /// step at a time.
+    pub fn start(mut self) -> Result<Run> {
         let wall = std::time::Instant::now();
         let utilisation = self.load.at(0, 0.0, 1.0).utilisation;
         let mut y = DVector::from_vec(self.model.initial_state(utilisation));
+        self.hold_initial_soc(&mut y);
         let mut engines = vec![EngineState::default(); self.model.dispatcher.engines.len()];
-        let mut inputs = self.inputs_at(0.0, ControlState::default(), false);
+        let mut inputs = self.inputs_at(0.0, ControlState::default(), Phase::WarmUp);
         self.warm_up(&mut y, &mut inputs, &mut engines)?;
+        self.hold_initial_soc(&mut y);
         let tracker = record::Tracker::new(&self.model, y.as_slice());
         Ok(Run {
             sim: self,
@@ -166,7 +221,96 @@ impl Simulation {
         })
     }
 
-    /// Runs `warmup_s` under the inputs of the start (no events), recording nothing.
+    /// Continues a saved run exactly where it stopped: the same state, controls, engines,
+    /// integrator step and summary so far, so that the continuation matches a run that
+    /// was never interrupted. The simulation must be built as the saved run's was (same
+    /// campus, start, resolution, step and CDUs named by events; its load and events
+    /// decide what happens next).
+    pub fn resume(mut self, saved: &SavedRun) -> Result<Run> {
+        saved.check_campus(&self.model)?;
+        if saved.start != self.options.start {
+            return Err(Error::Scenario(format!(
+                "the saved run started at {}, this simulation at {}: resume needs the same start",
+                saved.start, self.options.start
+            )));
+        }
+        if saved.layout != self.model.layout() || saved.state.len() != self.model.state_len {
+            return Err(Error::Scenario(
+                "the saved run's state is laid out differently (another resolution, output step or set of CDUs named by events): resume needs the same; start_from takes over a different layout".into(),
+            ));
+        }
+        if saved.engines.len() != self.model.dispatcher.engines.len() {
+            return Err(Error::Scenario(format!(
+                "the saved run has {} engine banks, the campus {}",
+                saved.engines.len(),
+                self.model.dispatcher.engines.len()
+            )));
+        }
+        self.integrator.restore(saved.next_step_s, saved.integration);
+        let inputs = self.inputs_at(saved.t_s, saved.controls, Phase::Run);
+        Ok(Run {
+            y: DVector::from_vec(saved.state.clone()),
+            engines: saved.engines.clone(),
+            inputs,
+            tracker: saved.tracker.clone(),
+            t_s: saved.t_s,
+            wall: std::time::Instant::now(),
+            sim: self,
+        })
+    }
+
+    /// Starts a new run from the plant as a saved run left it, without a warm-up: the
+    /// branch of a what-if from the state a forecast reached. The simulation must start
+    /// at the saved instant; its resolution, step and events may differ from the saved
+    /// run's. Temperatures of the loops and the facility water both builds integrate are
+    /// taken over, with the battery's charge, the tallies, the controls, the engines and
+    /// the integrator's step; a loop this run resolves that the saved one lumped starts at
+    /// its steady state under this run's inputs at the start (the saved run held it in
+    /// steady state too), and facility water this run integrates starts at the saved
+    /// run's supply and return. The summary covers this run only.
+    pub fn start_from(mut self, saved: &SavedRun) -> Result<Run> {
+        saved.check_campus(&self.model)?;
+        if saved.at != self.options.start {
+            return Err(Error::Scenario(format!(
+                "the saved run reached {}, this simulation starts at {}: start_from needs the saved instant as the start",
+                saved.at, self.options.start
+            )));
+        }
+        if saved.state.len() != saved.layout.len || saved.engines.len() != self.model.dispatcher.engines.len()
+        {
+            return Err(Error::Scenario(
+                "the saved run does not fit this campus (state length or engine banks)".into(),
+            ));
+        }
+        let wall = std::time::Instant::now();
+        let inputs = self.inputs_at(0.0, saved.controls, Phase::Run);
+        let utilisation = inputs.hall_loads.first().map_or(0.0, |l| l.utilisation);
+        let mut y = self.model.initial_state(utilisation);
+        saved.fill_state(&self.model, &inputs, &mut y);
+        self.integrator
+            .restore(saved.next_step_s, IntegrationStats::default());
+        let y = DVector::from_vec(y);
+        let tracker = record::Tracker::new(&self.model, y.as_slice());
+        Ok(Run {
+            sim: self,
+            y,
+            engines: saved.engines.clone(),
+            inputs,
+            tracker,
+            t_s: 0.0,
+            wall,
+        })
+    }
+
+    /// Sets the battery's charge to `initial_soc_frac` when one is asked for.
+    fn hold_initial_soc(&self, y: &mut DVector<f64>) {
+        if let (Some(soc), Some(i)) = (self.options.initial_soc_frac, self.model.soc_state) {
+            y[i] = soc;
+        }
+    }
+
+    /// Runs `warmup_s` under the inputs of the start (the conditions but no events),
+    /// recording nothing.
     fn warm_up(
         &mut self,
         y: &mut DVector<f64>,
@@ -177,16 +321,12 @@ impl Simulation {
         // reach the steady state, and a run stepped every few milliseconds (the sensor
         // simulator at a high rate) would otherwise spend minutes on it.
         let segment_s = WARMUP_SEGMENT_S;
+        let chillers = self.events.chillers_in_warm_up();
         let mut t = -self.options.warmup_s;
         while t < -1e-9 {
             let end = (t + segment_s).min(0.0);
-            self.model.supervise(
-                y.as_slice(),
-                inputs,
-                engines,
-                self.events.chillers_total(),
-                end - t,
-            );
+            self.model
+                .supervise(y.as_slice(), inputs, engines, chillers, end - t);
             self.integrator.advance(&self.model, inputs, y, t, end)?;
             t = end;
         }
@@ -206,10 +346,15 @@ impl Simulation {
         end
     }
 
-    /// Inputs at `t_s` after the start, keeping the controls `controls`; events apply when
-    /// `with_events`.
-    fn inputs_at(&self, t_s: f64, controls: ControlState, with_events: bool) -> Inputs {
-        let at = self.options.start + chrono::Duration::milliseconds((t_s * 1000.0).round() as i64);
+    /// The instant `t_s` after the start.
+    fn instant(&self, t_s: f64) -> DateTime<Utc> {
+        self.options.start + chrono::Duration::milliseconds((t_s * 1000.0).round() as i64)
+    }
+
+    /// Inputs at `t_s` after the start, keeping the controls `controls`, with the events
+    /// of `phase`.
+    fn inputs_at(&self, t_s: f64, controls: ControlState, phase: Phase) -> Inputs {
+        let at = self.instant(t_s);
         let weather = self.weather.sample(at);
         let hall_loads: Vec<HallLoad> = self
             .model
@@ -233,10 +378,9 @@ impl Simulation {
             }
             _ => 0.0,
         };
-        let active = if with_events {
-            self.events.state_at(t_s)
-        } else {
-            self.events.quiet()
+        let active = match phase {
+            Phase::Run => self.events.state_at(t_s),
+            Phase::WarmUp => self.events.warm_up_state(),
         };
         Inputs {
             air: AirIn::from_weather(&weather),
@@ -290,15 +434,15 @@ impl Simulation {
         interval: &Tallies,
         inputs: &Inputs,
     ) -> StepRecord {
-        let at = self.options.start + chrono::Duration::milliseconds((t_s * 1000.0).round() as i64);
-        StepRecord::new(at, interval_s, s, interval, inputs)
+        StepRecord::new(self.instant(t_s), interval_s, s, interval, inputs)
     }
 }
 
-/// A simulation under way, advanced one output step at a time.
+/// A simulation under way, advanced one output step at a time. It owns its simulation,
+/// so it can be kept (by a service, a thread), switched to a new load and saved.
 #[derive(Debug)]
-pub struct Run<'a> {
-    sim: &'a mut Simulation,
+pub struct Run {
+    sim: Simulation,
     y: DVector<f64>,
     engines: Vec<EngineState>,
     inputs: Inputs,
@@ -307,7 +451,7 @@ pub struct Run<'a> {
     wall: std::time::Instant,
 }
 
-impl Run<'_> {
+impl Run {
     /// Simulated time since the start, s.
     pub fn elapsed_s(&self) -> f64 {
         self.t_s
@@ -315,12 +459,17 @@ impl Run<'_> {
 
     /// The simulated instant reached.
     pub fn now(&self) -> DateTime<Utc> {
-        self.sim.options.start + chrono::Duration::milliseconds((self.t_s * 1000.0).round() as i64)
+        self.sim.instant(self.t_s)
     }
 
     /// The model being run.
     pub fn model(&self) -> &CampusModel {
         &self.sim.model
+    }
+
+    /// How the run is set up.
+    pub fn options(&self) -> &RunOptions {
+        &self.sim.options
     }
 
     /// The state vector reached.
@@ -331,6 +480,22 @@ impl Run<'_> {
     /// The inputs of the last segment (weather, loads, events, controls).
     pub fn inputs(&self) -> &Inputs {
         &self.inputs
+    }
+
+    /// The plant at the instant reached, with each hall's part written into `halls` (one
+    /// per hall, in campus order): the per-hall view of the step just recorded.
+    pub fn evaluate_halls(&self, halls: &mut [HallSnapshot]) -> Snapshot {
+        self.sim
+            .model
+            .evaluate_halls(self.y.as_slice(), &self.inputs, halls)
+    }
+
+    /// Switches to a new load from the next segment on (a new plan in a running service).
+    /// Its times count from the simulation's start, like the load it replaces.
+    pub fn set_load(&mut self, load: LoadProfile) -> Result<()> {
+        load.check_halls(self.sim.model.halls.len())?;
+        self.sim.load = load;
+        Ok(())
     }
 
     /// Advances one output step and returns its record; `None` once the run is over.
@@ -360,10 +525,10 @@ impl Run<'_> {
 
     /// Integrates one segment: inputs at its start, supervisory decisions, Dopri5 across it.
     fn segment(&mut self, step_end_s: f64) -> Result<()> {
-        let sim = &mut *self.sim;
+        let sim = &mut self.sim;
         let t = self.t_s;
         let end = sim.segment_end(t, step_end_s);
-        self.inputs = sim.inputs_at(t, self.inputs.controls, true);
+        self.inputs = sim.inputs_at(t, self.inputs.controls, Phase::Run);
         let chillers = sim.events.chillers_available(t);
         sim.model.supervise(
             self.y.as_slice(),
@@ -384,8 +549,26 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Everything needed to continue this run exactly ([`Simulation::resume`]) or to
+    /// branch from its state ([`Simulation::start_from`]).
+    pub fn save(&self) -> SavedRun {
+        let snapshot = self.sim.model.evaluate(self.y.as_slice(), &self.inputs, None);
+        SavedRun::new(
+            &self.sim.model,
+            self.sim.options.start,
+            self.t_s,
+            self.now(),
+            self.y.as_slice(),
+            &snapshot,
+            self.inputs.controls,
+            &self.engines,
+            &self.sim.integrator,
+            &self.tracker,
+        )
+    }
+
     /// The summary of the run so far.
-    pub fn finish(self) -> Summary {
+    pub fn summary(&self) -> Summary {
         let mut options = self.sim.options.clone();
         options.duration_s = self.t_s;
         self.tracker.summary(
@@ -396,4 +579,12 @@ impl Run<'_> {
             self.wall.elapsed().as_secs_f64(),
         )
     }
+
+    /// The summary of the run, ending it.
+    pub fn finish(self) -> Summary {
+        self.summary()
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! What a run reports: one record per output step and a summary.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::RunOptions;
 use super::integrate::IntegrationStats;
@@ -192,27 +192,32 @@ pub struct Summary {
     pub integration: IntegrationStats,
 }
 
-/// What a run keeps track of between records.
-#[derive(Debug)]
-pub(super) struct Tracker {
+/// What a run keeps track of between records for its summary (totals at its start,
+/// peaks, hours on chillers, the first throttle); saved with the run so that a resumed
+/// run reports the whole of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracker {
     start_tallies: Tallies,
     start_stored_j: f64,
     peak_import_w: f64,
-    max_gpu_temp_c: f64,
+    /// Hottest die seen; `None` before anything was seen (so that the saved form never
+    /// holds an infinity, which JSON cannot).
+    max_gpu_temp_c: Option<f64>,
     peak_pue: f64,
     chiller_s: f64,
     limited_s: f64,
     last_t_s: f64,
-    pub first_throttle_s: Option<f64>,
+    pub(super) first_throttle_s: Option<f64>,
 }
 
 impl Tracker {
-    pub fn new(model: &CampusModel, y: &[f64]) -> Self {
+    pub(super) fn new(model: &CampusModel, y: &[f64]) -> Self {
         Tracker {
             start_tallies: model.tallies(y),
             start_stored_j: model.stored_heat_j(y),
             peak_import_w: 0.0,
-            max_gpu_temp_c: f64::NEG_INFINITY,
+            max_gpu_temp_c: None,
             peak_pue: 0.0,
             chiller_s: 0.0,
             limited_s: 0.0,
@@ -222,11 +227,14 @@ impl Tracker {
     }
 
     /// Takes in the plant at the end of a segment that lasted `segment_s`.
-    pub fn observe(&mut self, s: &Snapshot, t_s: f64) {
+    pub(super) fn observe(&mut self, s: &Snapshot, t_s: f64) {
         let segment_s = t_s - self.last_t_s;
         self.last_t_s = t_s;
         self.peak_import_w = self.peak_import_w.max(s.import_w);
-        self.max_gpu_temp_c = self.max_gpu_temp_c.max(s.max_gpu_temp_c);
+        self.max_gpu_temp_c = Some(
+            self.max_gpu_temp_c
+                .map_or(s.max_gpu_temp_c, |m| m.max(s.max_gpu_temp_c)),
+        );
         if s.chillers_on > 0 {
             self.chiller_s += segment_s;
         }
@@ -236,11 +244,11 @@ impl Tracker {
     }
 
     /// Takes in an output record.
-    pub fn record(&mut self, r: &StepRecord) {
+    pub(super) fn record(&mut self, r: &StepRecord) {
         self.peak_pue = self.peak_pue.max(r.pue);
     }
 
-    pub fn summary(
+    pub(super) fn summary(
         &self,
         model: &CampusModel,
         y: &[f64],
@@ -277,7 +285,7 @@ impl Tracker {
             engine_fuel_kwh: kwh(Tally::EngineFuel),
             battery_loss_kwh: kwh(Tally::BatteryLoss),
             carbon_t: d[Tally::Carbon] / 1000.0,
-            max_gpu_temp_c: self.max_gpu_temp_c,
+            max_gpu_temp_c: self.max_gpu_temp_c.unwrap_or(f64::NEG_INFINITY),
             throttled_gpu_hours: d[Tally::Throttled] / 3600.0,
             shutdown_gpu_hours: d[Tally::Down] / 3600.0,
             work_gpu_hours: d[Tally::Work] / 3600.0,

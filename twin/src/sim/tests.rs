@@ -1,0 +1,252 @@
+//! Runs that are saved and resumed, branched, and switched to a new load mid-run.
+
+use models::campus::Campus;
+use models::scenario::Event;
+
+use super::*;
+
+fn start() -> DateTime<Utc> {
+    "2026-07-15T02:00:00Z".parse().unwrap()
+}
+
+fn weak_pump() -> Event {
+    Event::CduPumpTrip {
+        at_s: 0.0,
+        duration_s: None,
+        hall: "hall-b".into(),
+        cdu: 3,
+        residual_flow_frac: 0.4,
+    }
+}
+
+/// The example campus at full load for two hours at hall resolution, with a weak pump in
+/// force from the start and the import limit cut to 80 MW from 30 min to 90 min: the
+/// battery discharges, the engines start (300 s) and ramp, the resolved loop and the
+/// facility water are states, chillers are staged.
+fn busy_evening(load: LoadProfile) -> Simulation {
+    let campus = Campus::example().unwrap();
+    let weather = campus.load_weather().unwrap();
+    let drop = Event::ImportLimitDrop {
+        at_s: 1800.0,
+        duration_s: Some(3600.0),
+        import_limit_kw: 80_000.0,
+    };
+    let options = RunOptions::new(start(), 7200.0, 60.0, Resolution::Hall);
+    Simulation::with_profile(&campus, weather, load, &[weak_pump()], &[drop], options).unwrap()
+}
+
+fn full_load() -> LoadProfile {
+    LoadProfile::Constant {
+        utilisation: 1.0,
+        cap_frac: 1.0,
+    }
+}
+
+fn steps(run: &mut Run, n: usize) -> Vec<StepRecord> {
+    (0..n).map_while(|_| run.step().unwrap()).collect()
+}
+
+/// Without the summary's wall-clock figures, which no two runs share.
+fn comparable(mut s: Summary) -> Summary {
+    s.wall_s = 0.0;
+    s.realtime_factor = 0.0;
+    s
+}
+
+#[test]
+fn a_resumed_run_continues_exactly_as_one_never_interrupted() {
+    let mut whole = busy_evening(full_load()).start().unwrap();
+    let all = steps(&mut whole, usize::MAX);
+    let whole_summary = whole.finish();
+    assert_eq!(all.len(), 120);
+
+    // Stop 33 minutes in, three minutes after the cut: the engines are still starting.
+    let mut first = busy_evening(full_load()).start().unwrap();
+    let before = steps(&mut first, 33);
+    let saved = first.save();
+    drop(first);
+    assert_eq!(before, all[..33]);
+    assert!(
+        saved.engines[0].starting > 0 && saved.engines[0].start_left_s > 0.0,
+        "{:?}",
+        saved.engines
+    );
+    assert_eq!(saved.layout.loops.len(), 1);
+    assert!(saved.layout.facility.is_some() && saved.layout.battery_soc.is_some());
+    // Through JSON and back, bit for bit.
+    let text = serde_json::to_string(&saved).unwrap();
+    let restored: SavedRun = serde_json::from_str(&text).unwrap();
+    assert_eq!(restored, saved);
+
+    let mut resumed = busy_evening(full_load()).resume(&restored).unwrap();
+    assert_eq!(resumed.elapsed_s(), 1980.0);
+    let after = steps(&mut resumed, usize::MAX);
+    assert_eq!(
+        after,
+        all[33..],
+        "the continuation differs from the uninterrupted run"
+    );
+    assert_eq!(comparable(resumed.finish()), comparable(whole_summary));
+}
+
+#[test]
+fn resume_refuses_a_simulation_built_otherwise() {
+    let mut run = busy_evening(full_load()).start().unwrap();
+    steps(&mut run, 2);
+    let saved = run.save();
+    let campus = Campus::example().unwrap();
+    let weather = campus.load_weather().unwrap();
+    // No weak pump: the loop it resolves is not there.
+    let options = RunOptions::new(start(), 7200.0, 60.0, Resolution::Hall);
+    let other = Simulation::with_profile(&campus, weather.clone(), full_load(), &[], &[], options).unwrap();
+    let e = other.resume(&saved).unwrap_err().to_string();
+    assert!(e.contains("laid out differently"), "{e}");
+    let late = RunOptions::new(
+        start() + chrono::Duration::hours(1),
+        7200.0,
+        60.0,
+        Resolution::Hall,
+    );
+    let other =
+        Simulation::with_profile(&campus, weather.clone(), full_load(), &[weak_pump()], &[], late).unwrap();
+    let e = other.resume(&saved).unwrap_err().to_string();
+    assert!(e.contains("resume needs the same start"), "{e}");
+    let esif = Campus::builtin("esif.toml").unwrap();
+    let options = RunOptions::new(saved.at, 600.0, 60.0, Resolution::Hall);
+    let other = Simulation::with_profile(&esif, weather, full_load(), &[], &[], options).unwrap();
+    let e = other.start_from(&saved).unwrap_err().to_string();
+    assert!(e.contains("is of `Example campus"), "{e}");
+}
+
+/// Branching with the same layout from the same instant, the events shifted to the new
+/// start, continues as the original run does: `start_from` takes over every state.
+#[test]
+fn a_branch_with_the_same_set_up_follows_the_original() {
+    let campus = Campus::example().unwrap();
+    let weather = campus.load_weather().unwrap();
+    let options = RunOptions::new(start(), 3600.0, 60.0, Resolution::Hall);
+    let mut whole = Simulation::with_profile(
+        &campus,
+        weather.clone(),
+        full_load(),
+        &[weak_pump()],
+        &[],
+        options,
+    )
+    .unwrap()
+    .start()
+    .unwrap();
+    let all = steps(&mut whole, usize::MAX);
+    let mut first = Simulation::with_profile(
+        &campus,
+        weather.clone(),
+        full_load(),
+        &[weak_pump()],
+        &[],
+        RunOptions::new(start(), 3600.0, 60.0, Resolution::Hall),
+    )
+    .unwrap()
+    .start()
+    .unwrap();
+    steps(&mut first, 20);
+    let saved = first.save();
+    let branch_options = RunOptions::new(saved.at, 2400.0, 60.0, Resolution::Hall);
+    let mut branch =
+        Simulation::with_profile(&campus, weather, full_load(), &[weak_pump()], &[], branch_options)
+            .unwrap()
+            .start_from(&saved)
+            .unwrap();
+    assert_eq!(branch.state(), &saved.state[..]);
+    let rest = steps(&mut branch, usize::MAX);
+    assert_eq!(rest, all[20..]);
+}
+
+#[test]
+fn a_running_simulation_switches_to_a_new_load_as_a_table_would_have_it() {
+    let halls = 4;
+    // Switched by hand after ten minutes.
+    let mut switched = busy_evening(LoadProfile::Constant {
+        utilisation: 0.9,
+        cap_frac: 1.0,
+    })
+    .start()
+    .unwrap();
+    let mut records = steps(&mut switched, 10);
+    switched
+        .set_load(LoadProfile::Constant {
+            utilisation: 0.6,
+            cap_frac: 1.0,
+        })
+        .unwrap();
+    records.extend(steps(&mut switched, 30));
+    // The same switch written in the load from the start.
+    let rows = vec![vec![(0.0, 0.9, 1200.0), (600.0, 0.6, 1200.0)]; halls];
+    let mut tabled = busy_evening(LoadProfile::Table { halls: rows }).start().unwrap();
+    let expected = steps(&mut tabled, 40);
+    assert_eq!(records, expected);
+    assert!(records[12].it_kw < 0.8 * records[8].it_kw);
+    // A load for another campus is refused and the run goes on with its own.
+    let e = switched
+        .set_load(LoadProfile::Table {
+            halls: vec![vec![(0.0, 0.5, 1200.0)]],
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rows for 1 halls, the campus has 4"), "{e}");
+    assert!(switched.step().unwrap().is_some());
+}
+
+#[test]
+fn conditions_hold_through_the_warm_up_and_must_start_at_zero() {
+    let campus = Campus::example().unwrap();
+    let weather = campus.load_weather().unwrap();
+    let options = RunOptions::new(start(), 600.0, 60.0, Resolution::Hall);
+    let as_condition = Simulation::with_profile(
+        &campus,
+        weather.clone(),
+        full_load(),
+        &[weak_pump()],
+        &[],
+        options.clone(),
+    )
+    .unwrap()
+    .start()
+    .unwrap();
+    let as_event = Simulation::with_profile(
+        &campus,
+        weather.clone(),
+        full_load(),
+        &[],
+        &[weak_pump()],
+        options.clone(),
+    )
+    .unwrap()
+    .start()
+    .unwrap();
+    // The weak loop's racks: warm already at the start when it is a condition, at their
+    // healthy temperature when the trip is an event at 0.
+    let rack = |run: &Run| {
+        let layout = run.model().layout();
+        run.state()[layout.loops[0].racks[0]]
+    };
+    assert!(
+        rack(&as_condition) > rack(&as_event) + 3.0,
+        "{} vs {}",
+        rack(&as_condition),
+        rack(&as_event)
+    );
+    let later = Event::CduPumpTrip {
+        at_s: 60.0,
+        duration_s: None,
+        hall: "hall-b".into(),
+        cdu: 3,
+        residual_flow_frac: 0.4,
+    };
+    let e = Simulation::with_profile(&campus, weather, full_load(), &[later], &[], options)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("conditions[0].at_s: a condition is in force from the start"),
+        "{e}"
+    );
+}
