@@ -1,43 +1,15 @@
-//! The twin follows the intake: readings committed by `campustwin ingest` go to the
-//! estimator on a thread of its own, alarms come out as JSON lines on stdout (and in the
-//! log), and the estimated state is kept in a JSON file, rewritten every second, for
-//! whoever serves it.
-//!
-//! The estimator never slows the intake: it listens on the intake's broadcast of accepted
-//! readings, and when it falls behind the oldest batches are skipped (and counted).
+//! What `campustwin ingest` does with the estimator's publications (the twin's
+//! follower, `twin::estimate::follow`): alarms as JSON lines on stdout, and the estimated
+//! state in a JSON file rewritten every second, for whoever serves it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ingest::mqtt::intake::AcceptedBatch;
 use serde::Serialize;
-use tokio::sync::broadcast::{self, error::RecvError};
-use twin::estimate::{Alarm, Estimator};
-
-/// How often the state file is rewritten.
-const STATE_EVERY: Duration = Duration::from_secs(1);
-
-/// What the follower did, for the command's summary.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct FollowReport {
-    /// Readings handed to the estimator.
-    pub readings: u64,
-    /// Readings the estimator used (the rest are of points it does not model).
-    pub used: u64,
-    /// Batches of readings skipped because the estimator fell behind.
-    pub skipped_batches: u64,
-    /// Alarms raised.
-    pub alarms: u64,
-}
-
-/// The estimator at work beside the intake.
-#[derive(Debug)]
-pub struct Follower {
-    thread: JoinHandle<anyhow::Result<FollowReport>>,
-}
+use tokio::sync::broadcast::error::RecvError;
+use twin::estimate::Alarm;
+use twin::estimate::follow::Channels;
 
 /// One alarm line on stdout.
 #[derive(Serialize)]
@@ -45,73 +17,47 @@ struct AlarmLine<'a> {
     alarm: &'a Alarm,
 }
 
-impl Follower {
-    /// Starts following `readings` with `estimator`; writes the state to `state_file`
-    /// (atomically) when given, a first time before it returns, so that a file that cannot
-    /// be written is an error now rather than a silent stop later.
-    pub fn start(
-        estimator: Estimator,
-        readings: broadcast::Receiver<AcceptedBatch>,
-        state_file: Option<PathBuf>,
-    ) -> anyhow::Result<Follower> {
-        if let Some(path) = &state_file {
-            keep(&estimator, path)?;
-        }
-        let thread = std::thread::spawn(move || follow(estimator, readings, state_file.as_deref()));
-        Ok(Follower { thread })
-    }
-
-    /// Waits for the intake to close its broadcast, then for the last state to be kept.
-    pub fn finish(self) -> anyhow::Result<FollowReport> {
-        self.thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("the estimator's thread panicked"))?
+/// Checks that `path` can be written, by writing the state there now: a file that cannot
+/// be written is an error at start rather than a silent stop later.
+pub fn check_state_file(channels: &Channels, path: &Path) -> anyhow::Result<()> {
+    let state = channels.state.borrow().clone();
+    match state {
+        Some(f) => write_atomically(path, &serde_json::to_vec_pretty(&f.estimate)?),
+        None => Ok(()),
     }
 }
 
-fn follow(
-    mut estimator: Estimator,
-    mut readings: broadcast::Receiver<AcceptedBatch>,
-    state_file: Option<&Path>,
-) -> anyhow::Result<FollowReport> {
-    let mut report = FollowReport::default();
-    let mut last_kept = Instant::now();
+/// Runs the subscribers on the current runtime until the estimator's channels close.
+pub async fn run(channels: Channels, state_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut alarms = channels.alarms.subscribe();
+    let mut states = channels.state.subscribe();
+    drop(channels);
     let mut stdout = std::io::stdout();
     loop {
-        match readings.blocking_recv() {
-            Ok(batch) => {
-                for r in batch.iter().flatten() {
-                    for alarm in estimator.observe(r.point.as_str(), r.ts, r.value) {
-                        report.alarms += 1;
-                        let line = serde_json::to_string(&AlarmLine { alarm: &alarm })?;
-                        writeln!(stdout, "{line}").context("writing an alarm to stdout")?;
-                    }
+        tokio::select! {
+            alarm = alarms.recv() => match alarm {
+                Ok(alarm) => {
+                    let line = serde_json::to_string(&AlarmLine { alarm: &alarm })?;
+                    writeln!(stdout, "{line}").context("writing an alarm to stdout")?;
                 }
-                report.readings += batch.iter().map(|m| m.len() as u64).sum::<u64>();
+                Err(RecvError::Lagged(n)) => tracing::warn!(alarms = n, "Alarm lines fell behind."),
+                Err(RecvError::Closed) => break,
+            },
+            changed = states.changed() => {
+                if changed.is_err() { break; }
+                let state = states.borrow_and_update().clone();
+                if let (Some(path), Some(f)) = (&state_file, state) {
+                    write_atomically(path, &serde_json::to_vec_pretty(&f.estimate)?)?;
+                }
             }
-            Err(RecvError::Lagged(batches)) => {
-                // The broadcast counts batches; the readings in them are gone.
-                report.skipped_batches += batches;
-                tracing::warn!(batches, "The estimator fell behind the intake; skipped batches.");
-            }
-            Err(RecvError::Closed) => break,
-        }
-        if let Some(path) = state_file.filter(|_| last_kept.elapsed() >= STATE_EVERY) {
-            keep(&estimator, path)?;
-            last_kept = Instant::now();
         }
     }
-    if let Some(path) = state_file {
-        keep(&estimator, path)?;
+    // The estimator's last state.
+    let last = states.borrow().clone();
+    if let (Some(path), Some(f)) = (&state_file, last) {
+        write_atomically(path, &serde_json::to_vec_pretty(&f.estimate)?)?;
     }
-    let state = estimator.state();
-    report.used = state.readings - state.ignored - state.out_of_order;
-    Ok(report)
-}
-
-/// Writes the estimator's state to `path`.
-fn keep(estimator: &Estimator, path: &Path) -> anyhow::Result<()> {
-    write_atomically(path, &serde_json::to_vec_pretty(&estimator.state())?)
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so that a reader never

@@ -5,6 +5,7 @@
 mod cmd;
 mod exit;
 mod follow;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ enum Command {
     Ingest(Box<cmd::ingest::Args>),
     /// Publish the readings of a simulated campus to an MQTT broker (demo and load source).
     Sensors(Box<cmd::sensors::Args>),
+    /// Run the live service: intake, store, estimator, forecasts and the HTTP API.
+    Serve(Box<serve::Args>),
     /// Inspect an ingest store.
     Store(cmd::store::Args),
     /// Print one point's readings from an ingest store.
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Optimize(args) => cmd::optimize::run(args),
         Command::Ingest(args) => cmd::ingest::run(*args),
         Command::Sensors(args) => cmd::sensors::run(*args),
+        Command::Serve(args) => serve::run(*args),
         Command::Store(args) => cmd::store::run(args),
         Command::History(args) => cmd::history::run(args),
     };

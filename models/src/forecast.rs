@@ -93,7 +93,10 @@ pub struct ForecastSlot {
     pub cooling_kw: f64,
     /// Electrical losses (distribution, UPS, transformers), kW.
     pub loss_kw: f64,
-    /// Facility power at the meter, kW.
+    /// Auxiliary load (lighting, offices, controls), kW.
+    #[serde(default)]
+    pub auxiliary_kw: f64,
+    /// Facility power at the meter: IT, cooling, losses and auxiliaries, kW.
     pub facility_kw: f64,
     /// Facility over IT energy.
     pub pue: f64,

@@ -48,52 +48,69 @@ pub struct Scenario {
 /// A fault or change during a run. Each starts `at_s` seconds after the simulation
 /// starts and lasts `duration_s` (for the rest of the run when absent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
     /// A CDU's secondary pump stops: its racks lose flow.
     CduPumpTrip {
         /// Start, s after the simulation start.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
         at_s: f64,
         /// Length, s; until the end when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         duration_s: Option<f64>,
         /// Hall name.
         hall: String,
         /// CDU number in the hall, from 1.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+        #[serde(deserialize_with = "crate::units::whole_u32")]
         cdu: u32,
         /// Flow left (a second pump, thermosiphon) as a fraction of the loop's flow. Default 0.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
         residual_flow_frac: f64,
     },
     /// Tower fans stop: those cells run on natural draft.
     TowerFanFailure {
         /// Start, s after the simulation start.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
         at_s: f64,
         /// Length, s; until the end when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         duration_s: Option<f64>,
         /// How many cells lose their fan.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+        #[serde(deserialize_with = "crate::units::whole_u32")]
         cells: u32,
     },
     /// Trim chillers trip and stay off.
     ChillerTrip {
         /// Start, s after the simulation start.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
         at_s: f64,
         /// Length, s; until the end when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         duration_s: Option<f64>,
         /// How many chillers trip.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+        #[serde(deserialize_with = "crate::units::whole_u32")]
         chillers: u32,
     },
     /// The utility asks for less: the import limit drops (a demand-response call, a
     /// contingency on the interconnect).
     ImportLimitDrop {
         /// Start, s after the simulation start.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
         at_s: f64,
         /// Length, s; until the end when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         duration_s: Option<f64>,
         /// The limit while the event lasts, kW.
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         import_limit_kw: f64,
     },
 }

@@ -66,3 +66,60 @@ mod tests {
         assert!((kg_per_s_to_l_per_min(kg_per_s, 1018.0) - 2125.0).abs() < 1e-9);
     }
 }
+
+/// Reads a count as JSON Schema and TOML writers may write it: an integer, or a number
+/// with no fraction (`3.0`). A fraction, a negative value or one past `u32::MAX` is an
+/// error naming the value.
+pub fn whole_u32<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    struct Whole;
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = u32;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number from 0 to 4294967295")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::custom(format!("{v} is larger than 4294967295")))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::custom(format!("{v} is not a whole number from 0 to 4294967295")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u32, E> {
+            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(E::custom(format!(
+                    "{v} is not a whole number from 0 to 4294967295"
+                )))
+            }
+        }
+    }
+    deserializer.deserialize_any(Whole)
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct Count {
+        #[serde(deserialize_with = "super::whole_u32")]
+        n: u32,
+    }
+
+    fn read(json: &str) -> Result<u32, String> {
+        serde_json::from_str::<Count>(json)
+            .map(|c| c.n)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn whole_numbers_are_counts_and_fractions_are_not() {
+        assert_eq!(read(r#"{"n": 3}"#), Ok(3));
+        assert_eq!(read(r#"{"n": 3.0}"#), Ok(3));
+        assert_eq!(read(r#"{"n": 4294967295}"#), Ok(u32::MAX));
+        for bad in ["3.5", "-1", "4294967296", "1e300", "\"3\""] {
+            assert!(
+                read(&format!(r#"{{"n": {bad}}}"#)).is_err(),
+                "{bad} was taken as a count"
+            );
+        }
+    }
+}

@@ -114,7 +114,10 @@ pub fn solve(problem: &ScheduleProblem, options: &SolveOptions) -> Result<Plan> 
 /// Solves `problem` and re-checks the plan without the solver ([`crate::check_plan`]):
 /// the plan, and the check's report with the recomputed cost. A plan that breaks a
 /// constraint is an error ([`Error::CheckFailed`]), never handed on.
-pub fn solve_checked(problem: &ScheduleProblem, options: &SolveOptions) -> Result<(Plan, crate::CheckReport)> {
+pub fn solve_checked(
+    problem: &ScheduleProblem,
+    options: &SolveOptions,
+) -> Result<(Plan, crate::CheckReport)> {
     let plan = solve(problem, options)?;
     let report = crate::check_plan(problem, &plan).into_result()?;
     Ok((plan, report))

@@ -50,3 +50,20 @@ impl BrokerArgs {
         Ok(broker)
     }
 }
+
+/// Starts the embedded broker on `addr` (inside a tokio runtime), for `ingest` and
+/// `serve` without `--broker`; its URL.
+#[cfg(feature = "embedded-broker")]
+pub fn start_embedded(addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    ingest::mqtt::broker::start_embedded(addr).context("embedded broker")?;
+    Ok(format!("mqtt://{addr}"))
+}
+
+/// This build has no embedded broker: `--broker` is needed.
+#[cfg(not(feature = "embedded-broker"))]
+pub fn start_embedded(_addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    Err(anyhow::anyhow!(
+        "this build has no embedded broker (feature `embedded-broker`): pass --broker URL"
+    ))
+    .bad_input()
+}

@@ -17,8 +17,8 @@ use models::telemetry::topic_filter_problem;
 
 use super::broker::BrokerArgs;
 use crate::exit::BadInputExt;
-use crate::follow::Follower;
 use twin::estimate::Estimator;
+use twin::estimate::follow::{Channels, Follower};
 
 /// Arguments of `campustwin ingest`.
 #[derive(Debug, clap::Args)]
@@ -131,11 +131,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     // Consumers of accepted readings (the twin estimator, the live service) subscribe here.
     let (readings_tx, readings_rx) = tokio::sync::broadcast::channel(1024);
+    let channels = Channels::new(256);
     let follower = estimator
-        .map(|e| Follower::start(e, readings_rx, args.state_out.clone()))
+        .map(|e| Follower::start(e, readings_rx, channels.clone(), Duration::from_secs(1)))
         .transpose()
-        .context("--state-out")
-        .bad_input()?;
+        .context("starting the estimator")?;
+    if let Some(path) = &args.state_out {
+        crate::follow::check_state_file(&channels, path)
+            .context("--state-out")
+            .bad_input()?;
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,12 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     let broker_url = match &args.mqtt.broker {
         Some(url) => url.clone(),
-        None => {
-            runtime
-                .block_on(async { ingest::mqtt::broker::start_embedded(args.listen) })
-                .context("embedded broker")?;
-            format!("mqtt://{}", args.listen)
-        }
+        None => runtime.block_on(async { crate::cmd::broker::start_embedded(args.listen) })?,
     };
     let broker = args.mqtt.options(&broker_url, &args.client_id)?;
     let mut intake = IntakeConfig::new(broker, filters);
@@ -173,9 +173,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Opens the store (and registers the sink) before anything runs.
     let ingest = Ingest::open(config)?;
     let stats = Arc::new(IntakeStats::default());
+    let subscribers = follower
+        .is_some()
+        .then(|| runtime.spawn(crate::follow::run(channels, args.state_out.clone())));
     let result = runtime.block_on(ingest.run(Some(readings_tx), stats.clone(), super::interrupted()));
-    // The intake has closed the broadcast: the follower ends with the readings it has.
-    let followed = follower.map(Follower::finish).transpose()?;
+    // The intake has closed the broadcast: the follower ends with the readings it has,
+    // and its channels close behind it.
+    let followed = follower.and_then(Follower::finish);
+    if let Some(task) = subscribers {
+        runtime.block_on(task).context("the estimator's subscribers")??;
+    }
     let summary = serde_json::json!({
         "messages": stats.messages.load(Ordering::Relaxed),
         "readings": stats.readings.load(Ordering::Relaxed),

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use models::schedule::{Plan, PlanStatus, ScheduleProblem};
 use optimizer::example::{ExampleSize, Market, example_in};
-use optimizer::{Method, SolveOptions, check_plan, solve};
+use optimizer::{Method, SolveOptions, solve_checked};
 
 use crate::exit::BadInputExt;
 
@@ -132,10 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         highs_options: args.highs_options.clone(),
         fallbacks: !args.no_fallback,
     };
-    let plan = solve(&problem, &options).context("solving the schedule")?;
-    let report = check_plan(&problem, &plan)
-        .into_result()
-        .context("the independent check rejected the plan")?;
+    let (plan, report) = solve_checked(&problem, &options).context("solving the schedule")?;
     let writing = Instant::now();
     write_json(args.out.as_deref(), &plan)?;
     let write_s = writing.elapsed().as_secs_f64();

@@ -8,19 +8,17 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
-use ingest::mqtt::{Framing, PublishReport, Publisher};
+use ingest::mqtt::{Framing, Paced, PublishReport, Publisher, publish_paced};
 use models::load::LoadSpec;
-use models::scenario::Event;
-use models::telemetry::{PointId, Reading};
+use models::telemetry::PointId;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use twin::campus::{PointSampler, Resolution};
-use twin::sensors::{SensorFault, Sensors};
+use twin::sensors::{FaultSpec, Sensors, split_faults, stream_samples};
 use twin::sim::{RunOptions, Simulation};
 
 use super::broker::BrokerArgs;
@@ -30,8 +28,6 @@ use crate::exit::BadInputExt;
 const DEFAULT_BROKER: &str = "mqtt://127.0.0.1:1883";
 /// Longest run when no --duration-s is given, s: a year.
 const LONGEST_RUN_S: f64 = 366.0 * 86_400.0;
-/// How long the last messages may take to be acknowledged at the end.
-const FINISH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Arguments of `campustwin sensors`.
 #[derive(Debug, clap::Args)]
@@ -81,88 +77,6 @@ pub struct Args {
     /// MQTT client id.
     #[arg(long, default_value = "campustwin-sensors")]
     pub client_id: String,
-}
-
-/// A fault asked for on the command line.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FaultSpec {
-    /// A sensor fault.
-    Sensor(SensorFault),
-    /// A plant fault, run by the twin.
-    Plant(Event),
-}
-
-impl FromStr for FaultSpec {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let (body, from_s) = match text.rsplit_once('@') {
-            Some((body, at)) => {
-                let at: f64 = at
-                    .parse()
-                    .map_err(|_| format!("`{at}` after @ is not a number of seconds"))?;
-                if !(at.is_finite() && at >= 0.0) {
-                    return Err(format!("the start @{at} must be ≥ 0 s"));
-                }
-                (body, at)
-            }
-            None => (text, 0.0),
-        };
-        let number = |s: &str, what: &str| -> Result<f64, String> {
-            s.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("{what} `{s}` is not a number"))
-        };
-        let point = |s: &str| -> Result<String, String> {
-            PointId::parse(s)
-                .map(|p| p.as_str().to_owned())
-                .map_err(|e| e.to_string())
-        };
-        let parts: Vec<&str> = body.split(':').collect();
-        match parts.as_slice() {
-            ["drift", p, rate] => Ok(FaultSpec::Sensor(SensorFault::Drift {
-                point: point(p)?,
-                from_s,
-                per_h: number(rate, "drift rate")?,
-            })),
-            ["stuck", p] => Ok(FaultSpec::Sensor(SensorFault::Stuck {
-                point: point(p)?,
-                from_s,
-            })),
-            ["pump", cdu, frac] => {
-                let (hall, number_part) = cdu
-                    .split_once("/cdu-")
-                    .ok_or_else(|| format!("`{cdu}` is not HALL/cdu-NN"))?;
-                let cdu: u32 = number_part
-                    .parse()
-                    .map_err(|_| format!("`{number_part}` is not a CDU number"))?;
-                let frac = number(frac, "flow fraction")?;
-                if !(0.0..1.0).contains(&frac) {
-                    return Err(format!("flow fraction {frac} must be in [0, 1)"));
-                }
-                Ok(FaultSpec::Plant(Event::CduPumpTrip {
-                    at_s: from_s,
-                    duration_s: None,
-                    hall: hall.to_owned(),
-                    cdu,
-                    residual_flow_frac: frac,
-                }))
-            }
-            _ => Err(format!(
-                "`{text}`: expected drift:POINT:RATE_PER_H[@AT_S], stuck:POINT[@AT_S] or \
-                 pump:HALL/cdu-NN:FLOW_FRAC[@AT_S]"
-            )),
-        }
-    }
-}
-
-/// One sample of every point, read through the sensors.
-#[derive(Debug)]
-struct Sample {
-    /// Simulated seconds since the start (and wall seconds since the run began).
-    t_s: f64,
-    readings: Vec<Reading>,
 }
 
 /// What the command prints when it ends.
@@ -248,7 +162,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
 
     let (samples_tx, samples_rx) = mpsc::channel(4);
-    let twin = std::thread::spawn(move || run_twin(sim, sensors, sampler, ids, samples_tx));
+    let twin = std::thread::spawn(move || -> anyhow::Result<u64> {
+        let mut run = sim.start().context("warming up the twin")?;
+        stream_samples(&mut run, sensors, &sampler, &ids, &samples_tx, |_| Ok(()))
+            .context("stepping the twin")
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -257,11 +175,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let publisher = Publisher::connect(&broker, &args.site, framing, None, Duration::from_secs(10))
             .await
             .with_context(|| format!("connecting to {url}"))?;
-        publish(publisher, samples_rx, wall_start).await
+        Ok::<_, anyhow::Error>(publish_paced(publisher, samples_rx, wall_start, super::interrupted()).await?)
     });
     drop(runtime); // closes the channel, so that the twin stops too
     let twin_result = twin.join().map_err(|_| anyhow!("the twin's thread panicked"))?;
-    let Published {
+    let Paced {
         report: publish,
         samples,
         warmup_s,
@@ -310,150 +228,7 @@ fn check_arguments(args: &Args) -> anyhow::Result<()> {
     problems.into_result("arguments").bad_input()
 }
 
-/// Sensor faults for the instruments, plant faults (events) for the twin.
-fn split_faults(faults: &[FaultSpec]) -> (Vec<SensorFault>, Vec<Event>) {
-    let (mut sensor_faults, mut events) = (Vec::new(), Vec::new());
-    for fault in faults {
-        match fault {
-            FaultSpec::Sensor(f) => sensor_faults.push(f.clone()),
-            FaultSpec::Plant(e) => events.push(e.clone()),
-        }
-    }
-    (sensor_faults, events)
-}
-
-/// Steps the twin and reads every point after each step; returns the readings dropped.
-/// Stops at the end of the run or when the publisher hangs up.
-fn run_twin(
-    sim: Simulation,
-    mut sensors: Sensors,
-    sampler: PointSampler,
-    ids: Vec<PointId>,
-    samples: mpsc::Sender<Sample>,
-) -> anyhow::Result<u64> {
-    let mut run = sim.start().context("warming up the twin")?;
-    let (mut values, mut read) = (Vec::new(), Vec::new());
-    let mut dropped = 0;
-    while run.step().context("stepping the twin")?.is_some() {
-        let t_s = run.elapsed_s();
-        sampler.sample(run.model(), run.state(), run.inputs(), &mut values);
-        sensors.read(t_s, &values, &mut read);
-        let ts: DateTime<Utc> = run.now();
-        let readings: Vec<Reading> = ids
-            .iter()
-            .zip(&read)
-            .filter_map(|(point, value)| {
-                value.map(|value| Reading {
-                    point: point.clone(),
-                    ts,
-                    value,
-                })
-            })
-            .collect();
-        dropped += (ids.len() - readings.len()) as u64;
-        if samples.blocking_send(Sample { t_s, readings }).is_err() {
-            break;
-        }
-    }
-    Ok(dropped)
-}
-
-/// What the publishing side did.
-#[derive(Debug)]
-struct Published {
-    report: PublishReport,
-    samples: u64,
-    warmup_s: f64,
-    max_lag_s: f64,
-}
-
-/// Publishes each sample when its instant comes; ends with the twin's run or on
-/// SIGINT/SIGTERM.
-async fn publish(
-    mut publisher: Publisher,
-    mut samples: mpsc::Receiver<Sample>,
-    wall_start: tokio::time::Instant,
-) -> anyhow::Result<Published> {
-    let interrupted = super::interrupted();
-    tokio::pin!(interrupted);
-    let (mut sent, mut max_lag_s) = (0u64, 0f64);
-    // Samples due before the twin was warmed up are sent at once; lag counts after.
-    let mut warmed_up: Option<tokio::time::Instant> = None;
-    loop {
-        let sample = tokio::select! {
-            s = samples.recv() => s,
-            () = &mut interrupted => None,
-        };
-        let Some(sample) = sample else { break };
-        let now = tokio::time::Instant::now();
-        let warmed_up = *warmed_up.get_or_insert(now);
-        let due = wall_start + Duration::from_secs_f64(sample.t_s);
-        if due > now {
-            tokio::select! {
-                () = tokio::time::sleep_until(due) => {}
-                () = &mut interrupted => break,
-            }
-        } else if due > warmed_up {
-            max_lag_s = max_lag_s.max((now - due).as_secs_f64());
-        }
-        publisher.send(&sample.readings).await?;
-        sent += 1;
-    }
-    drop(samples);
-    Ok(Published {
-        report: publisher.finish(FINISH_TIMEOUT).await?,
-        samples: sent,
-        warmup_s: warmed_up.map_or(0.0, |w| (w - wall_start).as_secs_f64()),
-        max_lag_s,
-    })
-}
-
 /// `t` without its sub-millisecond part: readings travel in milliseconds.
 fn truncate_to_ms(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn faults_parse_with_and_without_a_start() {
-        assert_eq!(
-            "drift:hall-a/cdu-01/tcs_return_temp_c:2.5@60".parse(),
-            Ok(FaultSpec::Sensor(SensorFault::Drift {
-                point: "hall-a/cdu-01/tcs_return_temp_c".into(),
-                from_s: 60.0,
-                per_h: 2.5
-            }))
-        );
-        assert_eq!(
-            "stuck:hall-a/cdu-02/tcs_flow_l_per_min".parse(),
-            Ok(FaultSpec::Sensor(SensorFault::Stuck {
-                point: "hall-a/cdu-02/tcs_flow_l_per_min".into(),
-                from_s: 0.0
-            }))
-        );
-        assert_eq!(
-            "pump:hall-b/cdu-03:0.4@5".parse(),
-            Ok(FaultSpec::Plant(Event::CduPumpTrip {
-                at_s: 5.0,
-                duration_s: None,
-                hall: "hall-b".into(),
-                cdu: 3,
-                residual_flow_frac: 0.4
-            }))
-        );
-    }
-
-    #[test]
-    fn bad_faults_say_what_is_wrong() {
-        let error = |s: &str| FaultSpec::from_str(s).unwrap_err();
-        assert!(error("drift:hall-a/cdu-01/tcs_return:2").contains("unit suffix"));
-        assert!(error("drift:hall-a/cdu-01/tcs_return_temp_c:fast").contains("drift rate"));
-        assert!(error("pump:hall-a/cdu-01:1.5").contains("[0, 1)"));
-        assert!(error("pump:hall-a:0.5").contains("HALL/cdu-NN"));
-        assert!(error("stuck:hall-a/x_temp_c@-3").contains("≥ 0"));
-        assert!(error("leak:hall-a").contains("expected drift:"));
-    }
 }

@@ -2,5 +2,6 @@
 
 mod ingest;
 mod optimize;
+mod serve;
 mod simulate;
 mod support;

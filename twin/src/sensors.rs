@@ -20,7 +20,8 @@
 //! assert!((read[0].unwrap() - 30.1).abs() < 1e-12); // 3.6 K/h for 100 s
 //! ```
 
-use models::telemetry::{PointId, Quantity};
+use models::scenario::Event;
+use models::telemetry::{PointId, Quantity, Reading, TimedReadings};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -185,6 +186,183 @@ impl Sensors {
             }
             out.push((!lost).then_some(reading));
         }
+    }
+}
+
+/// A fault of the simulated plant or of its sensors, as `campustwin sensors --fault` and the
+/// service's simulator take it: `drift:POINT:RATE_PER_H[@AT_S]`, `stuck:POINT[@AT_S]` or
+/// `pump:HALL/cdu-NN:FLOW_FRAC[@AT_S]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultSpec {
+    /// A sensor fault.
+    Sensor(SensorFault),
+    /// A plant fault, run by the twin.
+    Plant(Event),
+}
+
+impl std::str::FromStr for FaultSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let (body, from_s) = match text.rsplit_once('@') {
+            Some((body, at)) => {
+                let at: f64 = at
+                    .parse()
+                    .map_err(|_| format!("`{at}` after @ is not a number of seconds"))?;
+                if !(at.is_finite() && at >= 0.0) {
+                    return Err(format!("the start @{at} must be ≥ 0 s"));
+                }
+                (body, at)
+            }
+            None => (text, 0.0),
+        };
+        let number = |s: &str, what: &str| -> std::result::Result<f64, String> {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{what} `{s}` is not a number"))
+        };
+        let point = |s: &str| -> std::result::Result<String, String> {
+            PointId::parse(s)
+                .map(|p| p.as_str().to_owned())
+                .map_err(|e| e.to_string())
+        };
+        let parts: Vec<&str> = body.split(':').collect();
+        match parts.as_slice() {
+            ["drift", p, rate] => Ok(FaultSpec::Sensor(SensorFault::Drift {
+                point: point(p)?,
+                from_s,
+                per_h: number(rate, "drift rate")?,
+            })),
+            ["stuck", p] => Ok(FaultSpec::Sensor(SensorFault::Stuck {
+                point: point(p)?,
+                from_s,
+            })),
+            ["pump", cdu, frac] => {
+                let (hall, number_part) = cdu
+                    .split_once("/cdu-")
+                    .ok_or_else(|| format!("`{cdu}` is not HALL/cdu-NN"))?;
+                let cdu: u32 = number_part
+                    .parse()
+                    .map_err(|_| format!("`{number_part}` is not a CDU number"))?;
+                let frac = number(frac, "flow fraction")?;
+                if !(0.0..1.0).contains(&frac) {
+                    return Err(format!("flow fraction {frac} must be in [0, 1)"));
+                }
+                Ok(FaultSpec::Plant(Event::CduPumpTrip {
+                    at_s: from_s,
+                    duration_s: None,
+                    hall: hall.to_owned(),
+                    cdu,
+                    residual_flow_frac: frac,
+                }))
+            }
+            _ => Err(format!(
+                "`{text}`: expected drift:POINT:RATE_PER_H[@AT_S], stuck:POINT[@AT_S] or \
+                 pump:HALL/cdu-NN:FLOW_FRAC[@AT_S]"
+            )),
+        }
+    }
+}
+
+/// Sensor faults for the instruments, plant faults (events) for the twin.
+pub fn split_faults(faults: &[FaultSpec]) -> (Vec<SensorFault>, Vec<Event>) {
+    let (mut sensor_faults, mut events) = (Vec::new(), Vec::new());
+    for fault in faults {
+        match fault {
+            FaultSpec::Sensor(f) => sensor_faults.push(f.clone()),
+            FaultSpec::Plant(e) => events.push(e.clone()),
+        }
+    }
+    (sensor_faults, events)
+}
+
+/// Steps `run` and reads every point of `sampler` through `sensors` after each step,
+/// sending the readings of each step on `samples` (blocking: for a thread of its own);
+/// `between_steps` may change the run before each step (a new load to follow). Returns the
+/// readings dropped by the instruments. Ends with the run, or when the receiver hangs up.
+pub fn stream_samples(
+    run: &mut crate::sim::Run,
+    mut sensors: Sensors,
+    sampler: &crate::campus::PointSampler,
+    ids: &[PointId],
+    samples: &tokio::sync::mpsc::Sender<TimedReadings>,
+    mut between_steps: impl FnMut(&mut crate::sim::Run) -> Result<()>,
+) -> Result<u64> {
+    let (mut values, mut read) = (Vec::new(), Vec::new());
+    let mut dropped = 0;
+    loop {
+        between_steps(run)?;
+        if run.step()?.is_none() {
+            break;
+        }
+        let t_s = run.elapsed_s();
+        sampler.sample(run.model(), run.state(), run.inputs(), &mut values);
+        sensors.read(t_s, &values, &mut read);
+        let ts = run.now();
+        let readings: Vec<Reading> = ids
+            .iter()
+            .zip(&read)
+            .filter_map(|(point, value)| {
+                value.map(|value| Reading {
+                    point: point.clone(),
+                    ts,
+                    value,
+                })
+            })
+            .collect();
+        dropped += (ids.len() - readings.len()) as u64;
+        if samples.blocking_send(TimedReadings { t_s, readings }).is_err() {
+            break;
+        }
+    }
+    Ok(dropped)
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn faults_parse_with_and_without_a_start() {
+        assert_eq!(
+            "drift:hall-a/cdu-01/tcs_return_temp_c:2.5@60".parse(),
+            Ok(FaultSpec::Sensor(SensorFault::Drift {
+                point: "hall-a/cdu-01/tcs_return_temp_c".into(),
+                from_s: 60.0,
+                per_h: 2.5
+            }))
+        );
+        assert_eq!(
+            "stuck:hall-a/cdu-02/tcs_flow_l_per_min".parse(),
+            Ok(FaultSpec::Sensor(SensorFault::Stuck {
+                point: "hall-a/cdu-02/tcs_flow_l_per_min".into(),
+                from_s: 0.0
+            }))
+        );
+        assert_eq!(
+            "pump:hall-b/cdu-03:0.4@5".parse(),
+            Ok(FaultSpec::Plant(Event::CduPumpTrip {
+                at_s: 5.0,
+                duration_s: None,
+                hall: "hall-b".into(),
+                cdu: 3,
+                residual_flow_frac: 0.4
+            }))
+        );
+    }
+
+    #[test]
+    fn bad_faults_say_what_is_wrong() {
+        let error = |s: &str| FaultSpec::from_str(s).unwrap_err();
+        assert!(error("drift:hall-a/cdu-01/tcs_return:2").contains("unit suffix"));
+        assert!(error("drift:hall-a/cdu-01/tcs_return_temp_c:fast").contains("drift rate"));
+        assert!(error("pump:hall-a/cdu-01:1.5").contains("[0, 1)"));
+        assert!(error("pump:hall-a:0.5").contains("HALL/cdu-NN"));
+        assert!(error("stuck:hall-a/x_temp_c@-3").contains("≥ 0"));
+        assert!(error("leak:hall-a").contains("expected drift:"));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The MQTT edge: broker options, the intake (subscribe → store → acknowledge), the
 //! publisher, and the embedded broker.
 
+#[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod client;
 pub mod intake;
@@ -9,4 +10,4 @@ pub mod publisher;
 
 pub use intake::{IntakeConfig, IntakeStats};
 pub use options::{BrokerOptions, MqttVersion};
-pub use publisher::{Framing, PublishReport, Publisher};
+pub use publisher::{Framing, Paced, PublishReport, Publisher, publish_paced};

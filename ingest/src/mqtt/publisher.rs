@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use models::telemetry::Reading;
+use models::telemetry::{Reading, TimedReadings};
 use serde::Serialize;
 use tokio::sync::watch;
 use tracing::warn;
@@ -233,6 +233,65 @@ impl Publisher {
             elapsed_s,
         })
     }
+}
+
+/// How long the last messages of a paced stream may take to be acknowledged.
+pub const PACED_FINISH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a paced stream did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Paced {
+    /// The publisher's report.
+    #[serde(flatten)]
+    pub report: PublishReport,
+    /// Samples published.
+    pub samples: u64,
+    /// Time from `wall_start` to the first sample (a simulation's warm-up), s.
+    pub warmup_s: f64,
+    /// Largest delay of a sample behind its due time after the first, s.
+    pub max_lag_s: f64,
+}
+
+/// Publishes each sample of `samples` when its instant comes (`wall_start` plus its
+/// `t_s`: a simulation in real time), until the samples end or `stop` resolves; then
+/// waits for the acknowledgements and disconnects. Samples due before the first arrived
+/// go at once; lag counts after.
+pub async fn publish_paced(
+    mut publisher: Publisher,
+    mut samples: tokio::sync::mpsc::Receiver<TimedReadings>,
+    wall_start: tokio::time::Instant,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<Paced> {
+    tokio::pin!(stop);
+    let (mut sent, mut max_lag_s) = (0u64, 0f64);
+    let mut first: Option<tokio::time::Instant> = None;
+    loop {
+        let sample = tokio::select! {
+            s = samples.recv() => s,
+            () = &mut stop => None,
+        };
+        let Some(sample) = sample else { break };
+        let now = tokio::time::Instant::now();
+        let first = *first.get_or_insert(now);
+        let due = wall_start + Duration::from_secs_f64(sample.t_s);
+        if due > now {
+            tokio::select! {
+                () = tokio::time::sleep_until(due) => {}
+                () = &mut stop => break,
+            }
+        } else if due > first {
+            max_lag_s = max_lag_s.max((now - due).as_secs_f64());
+        }
+        publisher.send(&sample.readings).await?;
+        sent += 1;
+    }
+    drop(samples);
+    Ok(Paced {
+        report: publisher.finish(PACED_FINISH_TIMEOUT).await?,
+        samples: sent,
+        warmup_s: first.map_or(0.0, |w| (w - wall_start).as_secs_f64()),
+        max_lag_s,
+    })
 }
 
 /// Topic and payload of one message in the native schema.

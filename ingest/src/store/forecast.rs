@@ -227,6 +227,7 @@ mod tests {
                 it_kw: 10_000.0 + 0.1 * t as f64,
                 cooling_kw: 1_234.567_890_123_4,
                 loss_kw: 321.0,
+                auxiliary_kw: 0.1 + 0.2,
                 facility_kw: 11_555.567_890_123_4 + t as f64,
                 pue: 1.155_556_789_012_345_6,
                 import_kw: 9_000.0,

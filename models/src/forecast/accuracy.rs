@@ -190,8 +190,8 @@ pub fn report(
     lead_bucket_h: f64,
     now: DateTime<Utc>,
 ) -> AccuracyReport {
-    // (quantity, point) → pairs by lead bucket.
-    let mut pairs: BTreeMap<(String, String), BTreeMap<u64, Vec<(f64, f64)>>> = BTreeMap::new();
+    // (quantity, point) → (forecast, measured) pairs by lead bucket.
+    let mut pairs: BTreeMap<(String, String), PairsByLead> = BTreeMap::new();
     let bucket_h = if lead_bucket_h > 0.0 { lead_bucket_h } else { 1.0 };
     for f in forecasts {
         let slot = chrono::Duration::minutes(i64::from(f.slot_minutes));
@@ -244,6 +244,9 @@ pub fn report(
         guideline_14: GUIDELINE_14,
     }
 }
+
+/// (forecast, measured) pairs by lead-time bucket.
+type PairsByLead = BTreeMap<u64, Vec<(f64, f64)>>;
 
 #[cfg(test)]
 mod tests {

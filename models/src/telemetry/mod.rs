@@ -46,6 +46,17 @@ pub struct Reading {
     pub value: f64,
 }
 
+/// The readings of one sample of a simulated plant: every point read at one instant,
+/// `t_s` simulated seconds after the run's start. What the twin's sensor stream produces
+/// and the MQTT publisher paces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedReadings {
+    /// Simulated seconds since the start (and, paced, wall seconds).
+    pub t_s: f64,
+    /// The readings.
+    pub readings: Vec<Reading>,
+}
+
 /// Longest point id accepted, in bytes: long enough for deep equipment paths, short enough
 /// to keep the store's key index compact.
 pub const POINT_ID_MAX_LEN: usize = 200;

@@ -240,6 +240,7 @@ impl SlotSamples {
             it_kw: mean_kw(Tally::It),
             cooling_kw: mean_kw(Tally::Cooling),
             loss_kw: mean_kw(Tally::Loss),
+            auxiliary_kw: mean_kw(Tally::Auxiliary),
             facility_kw: mean_kw(Tally::Facility),
             pue: if it_j > 0.0 {
                 energy[Tally::Facility] / it_j

@@ -543,6 +543,11 @@ fn a_simulated_plan_draws_the_plans_power_and_closes_its_energy_balance() {
         );
         let auxiliary_kw = s.facility_kw - s.it_kw - s.cooling_kw - s.loss_kw;
         assert!(
+            (s.auxiliary_kw - auxiliary_kw).abs() < 1e-6,
+            "slot {t}: auxiliaries served as {} kW",
+            s.auxiliary_kw
+        );
+        assert!(
             (auxiliary_kw - 500.0).abs() < 1e-6,
             "slot {t}: {auxiliary_kw} kW of auxiliaries"
         );

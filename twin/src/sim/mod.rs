@@ -40,6 +40,15 @@ pub use integrate::IntegrationStats;
 pub use record::{StepRecord, Summary, Tracker};
 pub use saved::{SavedHall, SavedRun};
 
+/// Checks `events` against `campus` as a run would (halls and CDUs that exist, tower cells
+/// and chillers the plant has, …), without running anything: errors name the event
+/// (`events[2].cdu: hall `hall-a` has CDUs 1 to 14, not 20`).
+pub fn validate_events(campus: &Campus, events: &[Event]) -> Result<()> {
+    let named = events::named_cdus(campus, events, "events")?;
+    let model = CampusModel::build(campus, Resolution::Hall, &named, 60.0)?;
+    events::EventSchedule::new(&model, campus, &[], events).map(|_| ())
+}
+
 use crate::campus::{CampusModel, ControlState, HallSnapshot, Inputs, Resolution, Snapshot, Tallies, Tally};
 use crate::cooling::tower::AirIn;
 use crate::error::{Error, Result};
