@@ -67,3 +67,35 @@ pub fn start_embedded(_addr: std::net::SocketAddr) -> anyhow::Result<String> {
     ))
     .bad_input()
 }
+
+/// The InfluxDB v2 sink's flags, as `ingest` and `serve` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InfluxArgs {
+    /// InfluxDB v2 base URL (http://host:8086); forwards committed readings.
+    #[arg(long, requires_all = ["influx_org", "influx_bucket"])]
+    pub influx_url: Option<String>,
+    /// InfluxDB organisation.
+    #[arg(long)]
+    pub influx_org: Option<String>,
+    /// InfluxDB bucket.
+    #[arg(long)]
+    pub influx_bucket: Option<String>,
+    /// Environment variable holding the InfluxDB token (unset or empty: no token)
+    /// [default: INFLUX_TOKEN].
+    #[arg(long, value_name = "VAR")]
+    pub influx_token_env: Option<String>,
+}
+
+impl InfluxArgs {
+    /// The sink the flags ask for, if any (clap has checked that URL, organisation and
+    /// bucket come together).
+    pub fn sink(&self) -> Option<ingest::sink::SinkConfig> {
+        let (Some(url), Some(org), Some(bucket)) = (&self.influx_url, &self.influx_org, &self.influx_bucket)
+        else {
+            return None;
+        };
+        let env = self.influx_token_env.as_deref().unwrap_or("INFLUX_TOKEN");
+        let token = std::env::var(env).unwrap_or_default();
+        Some(ingest::sink::SinkConfig::new(url, org, bucket, &token))
+    }
+}

@@ -11,7 +11,6 @@ use anyhow::Context;
 use ingest::PointMap;
 use ingest::mqtt::intake::{IntakeConfig, IntakeStats};
 use ingest::service::{Ingest, IngestConfig};
-use ingest::sink::SinkConfig;
 use ingest::store::{Durability, Retention};
 use models::telemetry::topic_filter_problem;
 
@@ -39,18 +38,9 @@ pub struct Args {
     /// SQLite store file, created if missing.
     #[arg(long, default_value = "campustwin-ingest.db")]
     pub store: PathBuf,
-    /// InfluxDB v2 base URL (http://host:8086); enables the sink.
-    #[arg(long, requires_all = ["influx_org", "influx_bucket"])]
-    pub influx_url: Option<String>,
-    /// InfluxDB organisation.
-    #[arg(long)]
-    pub influx_org: Option<String>,
-    /// InfluxDB bucket.
-    #[arg(long)]
-    pub influx_bucket: Option<String>,
-    /// Environment variable holding the InfluxDB token (unset or empty: no token).
-    #[arg(long, default_value = "INFLUX_TOKEN")]
-    pub influx_token_env: String,
+    /// The InfluxDB sink.
+    #[command(flatten)]
+    pub influx: crate::cmd::broker::InfluxArgs,
     /// Shared-subscription group: processes of one group split the stream.
     #[arg(long)]
     pub share: Option<String>,
@@ -163,13 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Durability::Full
     };
-    config.influx = match (&args.influx_url, &args.influx_org, &args.influx_bucket) {
-        (Some(url), Some(org), Some(bucket)) => {
-            let token = std::env::var(&args.influx_token_env).unwrap_or_default();
-            Some(SinkConfig::new(url, org, bucket, &token))
-        }
-        _ => None,
-    };
+    config.influx = args.influx.sink();
     // Opens the store (and registers the sink) before anything runs.
     let ingest = Ingest::open(config)?;
     let stats = Arc::new(IntakeStats::default());

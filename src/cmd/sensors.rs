@@ -121,12 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ))
         .bad_input();
     }
-    let ids: Vec<PointId> = sampler
-        .names()
-        .iter()
-        .map(|n| PointId::parse(n))
-        .collect::<Result<_, _>>()
-        .context("the twin's point names")?;
+    let ids: Vec<PointId> = sampler.point_ids().context("the twin's point names")?;
     let sensors = Sensors::new(
         sampler.names(),
         args.noise,

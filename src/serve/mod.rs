@@ -86,18 +86,9 @@ pub struct Args {
     /// Point map (TOML).
     #[arg(long, value_name = "FILE")]
     pub points: Option<PathBuf>,
-    /// InfluxDB v2 base URL; forwards committed readings.
-    #[arg(long, requires_all = ["influx_org", "influx_bucket"])]
-    pub influx_url: Option<String>,
-    /// InfluxDB organisation.
-    #[arg(long)]
-    pub influx_org: Option<String>,
-    /// InfluxDB bucket.
-    #[arg(long)]
-    pub influx_bucket: Option<String>,
-    /// Environment variable holding the InfluxDB token.
-    #[arg(long)]
-    pub influx_token_env: Option<String>,
+    /// The InfluxDB sink (over the file's `[influx]`).
+    #[command(flatten)]
+    pub influx: crate::cmd::broker::InfluxArgs,
     /// Time between forecasts: seconds, or 30s, 5m, 1h [default: 5m].
     #[arg(long, value_name = "DURATION", value_parser = settings::parse_duration_s)]
     pub forecast_every: Option<f64>,

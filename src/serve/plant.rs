@@ -74,12 +74,7 @@ pub fn start(
     let (sensor_faults, events) = split_faults(&faults);
     let probe = CampusModel::build(&campus, Resolution::Rack, &[], sim_settings.interval_s)?;
     let sampler = PointSampler::new(&probe);
-    let ids: Vec<PointId> = sampler
-        .names()
-        .iter()
-        .map(|n| PointId::parse(n))
-        .collect::<Result<_, _>>()
-        .context("the twin's point names")?;
+    let ids: Vec<PointId> = sampler.point_ids().context("the twin's point names")?;
     let sensors = Sensors::new(
         sampler.names(),
         sim_settings.noise,

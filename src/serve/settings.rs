@@ -238,33 +238,12 @@ impl Settings {
                 return Err(anyhow!("--topic `{f}`: {why}"));
             }
         }
-        let influx = match (&args.influx_url, &config.influx) {
-            (Some(url), _) => {
-                let (Some(org), Some(bucket)) = (&args.influx_org, &args.influx_bucket) else {
-                    return Err(anyhow!("--influx-url needs --influx-org and --influx-bucket"));
-                };
-                let env = args
-                    .influx_token_env
-                    .clone()
-                    .unwrap_or_else(|| "INFLUX_TOKEN".into());
-                Some(SinkConfig::new(
-                    url,
-                    org,
-                    bucket,
-                    &std::env::var(env).unwrap_or_default(),
-                ))
-            }
-            (None, Some(i)) => {
-                let env = i.token_env.clone().unwrap_or_else(|| "INFLUX_TOKEN".into());
-                Some(SinkConfig::new(
-                    &i.url,
-                    &i.org,
-                    &i.bucket,
-                    &std::env::var(env).unwrap_or_default(),
-                ))
-            }
-            (None, None) => None,
-        };
+        let influx = args.influx.sink().or_else(|| {
+            config.influx.as_ref().map(|i| {
+                let env = i.token_env.as_deref().unwrap_or("INFLUX_TOKEN");
+                SinkConfig::new(&i.url, &i.org, &i.bucket, &std::env::var(env).unwrap_or_default())
+            })
+        });
         let f = &config.forecast;
         let forecast_every_s = args.forecast_every.or(f.every_s).unwrap_or(300.0);
         let horizon_h = args.horizon_h.or(f.horizon_h).unwrap_or(24.0);

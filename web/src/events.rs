@@ -1,7 +1,10 @@
 //! One stream of typed events for every live client (`GET /api/v1/events`, server-sent
 //! events): a digest of the readings, the estimated state, alarms, new forecasts and new
 //! plans. Each event has a number; the hub keeps the last [`REPLAY_EVENTS`] so that a
-//! client that reconnects with `Last-Event-ID` gets what it missed.
+//! client that reconnects with `Last-Event-ID` gets what it missed. Of the kinds that
+//! each supersede the one before (`state`, `readings`) it keeps only the newest: a state
+//! is some 200 kB on the example campus, and a client catching up needs the latest one,
+//! not the last thousand.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -23,6 +26,13 @@ use crate::state::AppState;
 
 /// Events kept for replay.
 pub const REPLAY_EVENTS: usize = 1024;
+
+impl EventKind {
+    /// Whether an event of this kind makes the one before it obsolete.
+    fn supersedes(self) -> bool {
+        matches!(self, EventKind::State | EventKind::Readings)
+    }
+}
 
 /// The kinds of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -122,6 +132,11 @@ impl EventHub {
             kind,
             data,
         });
+        if kind.supersedes() {
+            if let Some(i) = window.1.iter().position(|e| e.kind == kind) {
+                window.1.remove(i);
+            }
+        }
         if window.1.len() == REPLAY_EVENTS {
             window.1.pop_front();
         }
@@ -284,11 +299,37 @@ mod tests {
     fn the_window_keeps_the_newest() {
         let hub = EventHub::default();
         for n in 0..REPLAY_EVENTS + 10 {
-            hub.publish(EventKind::State, &n);
+            hub.publish(EventKind::Alarm, &n);
         }
         let (replay, _) = hub.subscribe(Some(0));
         assert_eq!(replay.len(), REPLAY_EVENTS);
         assert_eq!(replay[0].id, 11);
+    }
+
+    #[test]
+    fn of_the_superseding_kinds_only_the_newest_is_kept() {
+        let hub = EventHub::default();
+        for n in 0..100 {
+            hub.publish(EventKind::State, &n);
+            hub.publish(EventKind::Readings, &n);
+            if n % 10 == 0 {
+                hub.publish(EventKind::Alarm, &n);
+            }
+        }
+        let (replay, _) = hub.subscribe(Some(0));
+        let kinds: Vec<EventKind> = replay.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == EventKind::Alarm).count(), 10);
+        assert_eq!(kinds.iter().filter(|k| **k == EventKind::State).count(), 1);
+        assert_eq!(kinds.iter().filter(|k| **k == EventKind::Readings).count(), 1);
+        let state = replay
+            .iter()
+            .find(|e| e.kind == EventKind::State)
+            .map(|e| e.data.as_str());
+        assert_eq!(state, Some("99"), "the state kept is not the newest");
+        assert!(
+            replay.windows(2).all(|w| w[0].id < w[1].id),
+            "replay out of order"
+        );
     }
 
     #[tokio::test]

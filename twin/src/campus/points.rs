@@ -82,6 +82,15 @@ impl PointSampler {
         &self.names
     }
 
+    /// The point ids parsed, in the same order (every name the sampler makes follows
+    /// the point grammar; an error here is a bug in the sampler's naming).
+    pub fn point_ids(&self) -> Result<Vec<models::telemetry::PointId>, models::telemetry::PointIdError> {
+        self.names
+            .iter()
+            .map(|n| models::telemetry::PointId::parse(n))
+            .collect()
+    }
+
     /// Writes every point's value at state `y` under `inputs` into `values` (resized to
     /// the number of points), in canonical units (kW, °C, L/min, fractions).
     pub fn sample(&self, model: &CampusModel, y: &[f64], inputs: &Inputs, values: &mut Vec<f64>) {
