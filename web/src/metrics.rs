@@ -91,19 +91,26 @@ pub struct RequestStats {
 
 #[derive(Debug, Default)]
 struct RequestCounts {
-    by_route: BTreeMap<(String, u16), u64>,
+    /// Route template → status → count.
+    by_route: BTreeMap<String, BTreeMap<u16, u64>>,
     buckets: [u64; DURATION_BUCKETS_S.len()],
     count: u64,
     sum_s: f64,
 }
 
 impl RequestStats {
-    fn record(&self, route: String, status: u16, seconds: f64) {
+    fn record(&self, route: &str, status: u16, seconds: f64) {
         let mut c = self
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *c.by_route.entry((route, status)).or_default() += 1;
+        // The route's key is allocated once, not per request.
+        match c.by_route.get_mut(route) {
+            Some(statuses) => *statuses.entry(status).or_default() += 1,
+            None => {
+                c.by_route.insert(route.to_owned(), BTreeMap::from([(status, 1)]));
+            }
+        }
         for (bucket, bound) in c.buckets.iter_mut().zip(DURATION_BUCKETS_S) {
             if seconds <= bound {
                 *bucket += 1;
@@ -121,7 +128,11 @@ impl RequestStats {
         let statuses: Vec<(String, String, f64)> = c
             .by_route
             .iter()
-            .map(|((route, status), n)| (route.clone(), status.to_string(), *n as f64))
+            .flat_map(|(route, statuses)| {
+                statuses
+                    .iter()
+                    .map(move |(status, n)| (route.clone(), status.to_string(), *n as f64))
+            })
             .collect();
         let labels: Vec<[(&str, &str); 2]> = statuses
             .iter()
@@ -147,16 +158,15 @@ impl RequestStats {
 
 /// Middleware of the routed requests: counts each by its route template and status.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // A cheap clone (the template is shared), kept across the handler.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let response = next.run(request).await;
-    state
-        .inner
-        .requests
-        .record(route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.inner.requests.record(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

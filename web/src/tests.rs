@@ -281,3 +281,28 @@ async fn the_document_names_every_route_and_every_route_it_names_answers() {
         }
     }
 }
+
+#[tokio::test]
+async fn requests_are_counted_by_route_template_and_status() {
+    let app = crate::router(crate::testing::state());
+    for path in ["/api/v1/campus", "/api/v1/campus", "/api/v1/forecast"] {
+        app.clone().oneshot(get(path)).await.expect("the router answers");
+    }
+    let response = app.oneshot(get("/metrics")).await.expect("the router answers");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("campustwin_http_requests_total{route=\"/api/v1/campus\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("campustwin_http_requests_total{route=\"/api/v1/forecast\",status=\"503\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("campustwin_http_request_duration_seconds_count 3"),
+        "{text}"
+    );
+}

@@ -353,13 +353,14 @@ pub(super) struct Lease<'a> {
 impl Deref for Lease<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        // Some from creation to drop.
+        // invariant: `conn` is Some from the lease's creation until its drop takes it.
         self.conn.as_ref().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl DerefMut for Lease<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
+        // invariant: as in `deref`.
         self.conn.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
