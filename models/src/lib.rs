@@ -25,6 +25,7 @@ pub mod price;
 pub mod scenario;
 pub mod schedule;
 pub mod service;
+pub mod strict;
 pub mod telemetry;
 pub mod units;
 pub mod weather;

@@ -38,7 +38,7 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadSpec>,
     /// Faults and changes, at offsets from the start.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::objects")]
     pub events: Vec<Event>,
     /// Where the file was read from, for relative paths; not part of the file.
     #[serde(skip)]
@@ -113,6 +113,21 @@ pub enum Event {
         #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
         import_limit_kw: f64,
     },
+    /// The IT load changes: every hall's GPU utilisation is multiplied by
+    /// `utilisation_factor` (held within 0 to 1): a training run starting or ending, a
+    /// checkpoint, a job mix shifting.
+    LoadChange {
+        /// Start, s after the simulation start.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
+        at_s: f64,
+        /// Length, s; until the end when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
+        duration_s: Option<f64>,
+        /// Factor on the utilisation while the event lasts (0.5 halves it).
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 10.0))]
+        utilisation_factor: f64,
+    },
 }
 
 impl Event {
@@ -122,7 +137,8 @@ impl Event {
             Event::CduPumpTrip { at_s, .. }
             | Event::TowerFanFailure { at_s, .. }
             | Event::ChillerTrip { at_s, .. }
-            | Event::ImportLimitDrop { at_s, .. } => *at_s,
+            | Event::ImportLimitDrop { at_s, .. }
+            | Event::LoadChange { at_s, .. } => *at_s,
         }
     }
 
@@ -132,7 +148,8 @@ impl Event {
             Event::CduPumpTrip { duration_s, .. }
             | Event::TowerFanFailure { duration_s, .. }
             | Event::ChillerTrip { duration_s, .. }
-            | Event::ImportLimitDrop { duration_s, .. } => *duration_s,
+            | Event::ImportLimitDrop { duration_s, .. }
+            | Event::LoadChange { duration_s, .. } => *duration_s,
         };
         self.at_s() + duration.unwrap_or(f64::INFINITY)
     }
@@ -202,6 +219,9 @@ impl Scenario {
                 Event::ImportLimitDrop { import_limit_kw, .. } => {
                     p.positive(format!("{at}.import_limit_kw"), *import_limit_kw)
                 }
+                Event::LoadChange {
+                    utilisation_factor, ..
+                } => p.within(format!("{at}.utilisation_factor"), *utilisation_factor, 0.0, 10.0),
             }
         }
     }

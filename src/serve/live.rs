@@ -10,6 +10,7 @@ use models::campus::Campus;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use twin::estimate::follow::{Channels, Followed};
+use twin::estimate::throttle::ThrottleWatch;
 use web::events::{EventHub, EventKind};
 use web::state::{CampusInfo, DesignFigures, HallInfo, LiveState, LiveView, PointValue};
 
@@ -29,6 +30,7 @@ struct ReadingsDigest {
 /// Publishes every state the estimator publishes, and every alarm, until `stop`.
 pub async fn publish(
     channels: Channels,
+    throttle: ThrottleWatch,
     live: watch::Sender<Option<LiveView>>,
     events: EventHub,
     state_file: Option<PathBuf>,
@@ -44,7 +46,7 @@ pub async fn publish(
                 if changed.is_err() { break; }
                 let followed = states.borrow_and_update().clone();
                 if let Some(f) = followed {
-                    publish_state(&f, &live, &events, state_file.as_ref()).await;
+                    publish_state(&f, &throttle, &live, &events, state_file.as_ref()).await;
                 }
             }
             alarm = alarms.recv() => match alarm {
@@ -60,12 +62,13 @@ pub async fn publish(
     // The estimator's last state (after the intake's last commit).
     let last = states.borrow().clone();
     if let Some(f) = last {
-        publish_state(&f, &live, &events, state_file.as_ref()).await;
+        publish_state(&f, &throttle, &live, &events, state_file.as_ref()).await;
     }
 }
 
 async fn publish_state(
     f: &Arc<Followed>,
+    throttle: &ThrottleWatch,
     live: &watch::Sender<Option<LiveView>>,
     events: &EventHub,
     file: Option<&PathBuf>,
@@ -85,6 +88,7 @@ async fn publish_state(
                 )
             })
             .collect(),
+        throttle: throttle.margins(|id| f.latest.get(id).map(|(_, value)| *value)),
         readings: f.readings,
         published_at: Utc::now(),
     };

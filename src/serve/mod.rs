@@ -35,8 +35,10 @@ use ingest::service::Ingest;
 use ingest::store::{ForecastLog, Reader};
 use tokio::sync::{broadcast, watch};
 use tracing::info;
+use twin::campus::{CampusModel, Resolution};
 use twin::estimate::Estimator;
 use twin::estimate::follow::{Channels, Follower};
+use twin::estimate::throttle::ThrottleWatch;
 use web::events::EventHub;
 use web::state::{AppState, Parts, Readiness};
 
@@ -178,8 +180,11 @@ async fn serve(settings: Settings, tokens: settings::Tokens) -> anyhow::Result<(
         .context("starting the estimator")?;
     let (live_tx, live_rx) = watch::channel(None);
     let (ready_tx, ready_rx) = watch::channel(Readiness::default());
+    let layout =
+        CampusModel::build(&settings.campus, Resolution::Hall, &[], 60.0).context("the campus's layout")?;
     let live_task = tokio::spawn(live::publish(
         channels.clone(),
+        ThrottleWatch::new(&layout),
         live_tx,
         events.clone(),
         settings.state_out.clone(),

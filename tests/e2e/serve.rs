@@ -14,14 +14,14 @@ use serde_json::Value;
 use crate::support::{TempDir, campustwin, free_port, repo_root, server_binary, stop_child};
 
 /// The token the tests' services accept.
-const TOKEN: &str = "e2e-serve-token";
+pub(crate) const TOKEN: &str = "e2e-serve-token";
 /// How long a debug build may take to its first forecast on a loaded 2-core machine.
 const READY_WITHIN: Duration = Duration::from_secs(180);
 
 /// A running `campustwin serve` on free ports with its own data directory.
-struct Serve {
+pub(crate) struct Serve {
     child: Option<Child>,
-    base: String,
+    pub(crate) base: String,
     dir: TempDir,
     args: Vec<String>,
     port: u16,
@@ -31,7 +31,7 @@ struct Serve {
 
 impl Serve {
     /// Starts the service on its defaults plus `extra` flags.
-    fn start(label: &str, extra: &[&str]) -> Serve {
+    pub(crate) fn start(label: &str, extra: &[&str]) -> Serve {
         let dir = TempDir::new(label);
         let mut s = Serve {
             child: None,
@@ -79,7 +79,7 @@ impl Serve {
     }
 
     /// The service's log so far, for failure messages.
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(40).collect();
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
@@ -87,7 +87,7 @@ impl Serve {
 
     /// Waits for `/readyz` to answer 200 (the intake connected and a forecast issued);
     /// returns how long it took.
-    fn wait_ready(&mut self) -> Duration {
+    pub(crate) fn wait_ready(&mut self) -> Duration {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
@@ -108,7 +108,7 @@ impl Serve {
     }
 
     /// `GET path`: its status and JSON body.
-    fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -119,14 +119,14 @@ impl Serve {
     }
 
     /// `GET path`, which must answer 200; its JSON body.
-    fn json(&self, path: &str) -> Value {
+    pub(crate) fn json(&self, path: &str) -> Value {
         let (status, body) = self.get(path);
         assert_eq!(status, 200, "GET {path}: {body}\n{}", self.log());
         body
     }
 
     /// `GET path` as text.
-    fn text(&self, path: &str) -> String {
+    pub(crate) fn text(&self, path: &str) -> String {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -157,11 +157,21 @@ impl Serve {
             .timeout(None)
             .build()
             .expect("a client");
-        let response = client
-            .get(format!("{}/api/v1/events", self.base))
-            .header("Accept", "text/event-stream")
-            .send()
-            .expect("the event stream opens");
+        // The service may still be binding its listener: retry until it answers.
+        let started = Instant::now();
+        let response = loop {
+            match client
+                .get(format!("{}/api/v1/events", self.base))
+                .header("Accept", "text/event-stream")
+                .send()
+            {
+                Ok(r) => break r,
+                Err(e) if e.is_connect() && started.elapsed() < READY_WITHIN => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("the event stream does not open: {e}\n{}", self.log()),
+            }
+        };
         assert_eq!(response.status(), 200);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -185,7 +195,7 @@ impl Serve {
     }
 
     /// Sends SIGTERM and waits; the exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("serve is running");
         let _ = Command::new("kill")
             .arg("-TERM")

@@ -99,8 +99,10 @@ impl Auth {
 /// Middleware: refuses a request that [`Auth::check`] refuses, with 401 and
 /// `WWW-Authenticate: Bearer`, before any handler runs.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // Probes stay open whatever guards the reads: supervisors carry no token.
-    if matches!(request.uri().path(), "/healthz" | "/readyz") {
+    // Probes stay open whatever guards the reads: supervisors carry no token; so do the
+    // dashboard's files, which hold no data (the page asks for a token when reads need one).
+    let path = request.uri().path();
+    if matches!(path, "/healthz" | "/readyz") || crate::ui::is_open(path) {
         return next.run(request).await;
     }
     match state

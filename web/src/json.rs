@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use chrono::{DateTime, Utc};
+use models::strict::Object;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -51,14 +52,17 @@ where
     }
 }
 
-/// Parses JSON `bytes` into `T`, naming the field of the first mistake.
+/// Parses JSON `bytes` into `T`, naming the field of the first mistake. Every body is
+/// an object: an array is refused, though serde's derive would take it field by field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let error = ApiError::bad_request(e.inner().to_string());
-        if path == "." { error } else { error.field(path) }
-    })
+    serde_path_to_error::deserialize(de)
+        .map(|Object(value)| value)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let error = ApiError::bad_request(e.inner().to_string());
+            if path == "." { error } else { error.field(path) }
+        })
 }
 
 /// The parameters of a query string, each read at most once by name: parameters the

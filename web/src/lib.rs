@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod state;
 pub mod testing;
 pub mod tls;
+mod ui;
 
 #[cfg(test)]
 mod tests;
@@ -113,6 +114,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(live::points))
         .routes(routes!(live::history))
         .routes(routes!(live::alarms))
+        .routes(routes!(live::acknowledge_alarm))
         .routes(routes!(forecast::forecast))
         .routes(routes!(forecast::run_forecast))
         .routes(routes!(forecast::forecast_accuracy))
@@ -146,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         metrics::track,
     ))
     .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+    .merge(ui::routes())
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(axum::middleware::from_fn_with_state(
@@ -169,4 +172,12 @@ async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
     e.status = StatusCode::METHOD_NOT_ALLOWED;
     e.code = "method_not_allowed";
     e
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build (for ids and `ETag`s that
+/// outlive a process), unlike `std`'s.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -15,6 +15,7 @@ use models::schedule::Plan;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use twin::estimate::EstimatorState;
+use twin::estimate::throttle::CduThrottle;
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -37,6 +38,8 @@ pub struct LiveState {
     pub estimate: EstimatorState,
     /// Latest value of every point read since the service started.
     pub latest: BTreeMap<String, PointValue>,
+    /// Each CDU's hottest GPU and its margin to throttling, from the latest readings.
+    pub throttle: Vec<CduThrottle>,
     /// Readings taken in since the service started.
     pub readings: u64,
     /// When this state was published.
@@ -60,6 +63,13 @@ pub struct LoopState {
     pub flow_frac_std: f64,
     /// Largest drift statistic of the loop's sensors (0 healthy; alarms above 10).
     pub max_cusum: f64,
+    /// Hottest GPU die on the loop's racks from their power and outlet readings, °C
+    /// (never cooler than the truth while the GPUs are up).
+    #[schema(nullable = true)]
+    pub hottest_gpu_c: Option<f64>,
+    /// Throttle temperature less the hottest GPU, K; negative while throttling.
+    #[schema(nullable = true)]
+    pub throttle_margin_k: Option<f64>,
 }
 
 /// `GET /api/v1/state`.
@@ -106,14 +116,19 @@ impl LiveView {
                 .estimate
                 .loops
                 .iter()
-                .map(|l| LoopState {
-                    hall: l.hall.clone(),
-                    cdu: l.cdu,
-                    supply_temp_c: l.supply_temp_c,
-                    return_temp_c: l.return_temp_c,
-                    flow_frac: l.flow_frac,
-                    flow_frac_std: l.flow_frac_std,
-                    max_cusum: l.max_cusum,
+                .map(|l| {
+                    let throttle = state.throttle.iter().find(|t| t.hall == l.hall && t.cdu == l.cdu);
+                    LoopState {
+                        hall: l.hall.clone(),
+                        cdu: l.cdu,
+                        supply_temp_c: l.supply_temp_c,
+                        return_temp_c: l.return_temp_c,
+                        flow_frac: l.flow_frac,
+                        flow_frac_std: l.flow_frac_std,
+                        max_cusum: l.max_cusum,
+                        hottest_gpu_c: throttle.and_then(|t| t.hottest_gpu_c),
+                        throttle_margin_k: throttle.and_then(|t| t.margin_k),
+                    }
                 })
                 .collect(),
             alarm_count: state.estimate.alarms.len(),
@@ -181,7 +196,7 @@ pub struct WhatIfRequest {
     #[schema(nullable = true, minimum = 0.01, maximum = 168.0)]
     pub hours: Option<f64>,
     /// Faults and changes, as in a scenario file (`kind`, `at_s`, …).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "models::strict::objects")]
     pub events: Vec<models::scenario::Event>,
 }
 
@@ -325,6 +340,7 @@ pub(crate) struct Inner {
     pub started: Instant,
     pub limits: Limits,
     pub requests: crate::metrics::RequestStats,
+    pub acks: crate::api::live::Acknowledgements,
 }
 
 /// Limits on requests.
@@ -396,6 +412,7 @@ impl AppState {
                 started: Instant::now(),
                 limits: parts.limits,
                 requests: crate::metrics::RequestStats::default(),
+                acks: crate::api::live::Acknowledgements::default(),
             }),
         }
     }

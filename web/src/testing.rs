@@ -9,7 +9,8 @@ use crate::auth::{Auth, Token};
 use crate::error::ApiError;
 use crate::events::EventHub;
 use crate::state::{
-    AppState, CampusInfo, Control, DesignFigures, Limits, Parts, Readiness, WhatIfRequest, WhatIfRun,
+    AppState, CampusInfo, Control, DesignFigures, Limits, LiveView, Parts, Readiness, WhatIfRequest,
+    WhatIfRun,
 };
 
 /// The token of [`state`].
@@ -40,7 +41,16 @@ pub fn state() -> AppState {
 
 /// As [`state`], served by `control`, with reads guarded too when `reads_need_token`.
 pub fn state_with(control: Arc<dyn Control>, reads_need_token: bool) -> AppState {
-    let (_, live) = watch::channel(None);
+    state_publishing(control, reads_need_token, None)
+}
+
+/// As [`state_with`], with `live` published as the estimated state.
+pub fn state_publishing(
+    control: Arc<dyn Control>,
+    reads_need_token: bool,
+    live: Option<LiveView>,
+) -> AppState {
+    let (_, live) = watch::channel(live);
     let (_, forecast) = watch::channel(None);
     let (_, plan) = watch::channel(None);
     let (_, ready) = watch::channel(Readiness::default());

@@ -136,6 +136,9 @@ async fn a_bad_body_is_a_400_naming_the_field() {
             "events[0]",
         ),
         (r#"{"hours": 1e9}"#, "hours"),
+        // serde's derive would take a struct written as an array, field by field.
+        ("[]", "."),
+        (r#"{"events": [["chiller_trip", 0, null, 1]]}"#, "events"),
     ];
     for (body, field) in cases {
         let (status, answer) = send(&control, false, post("/api/v1/whatif", Some(TOKEN), body)).await;
@@ -146,7 +149,7 @@ async fn a_bad_body_is_a_400_naming_the_field() {
             assert!(
                 answer["error"]["message"]
                     .as_str()
-                    .is_some_and(|m| m.contains("colour")),
+                    .is_some_and(|m| m.contains("colour") || m.contains("expected an object")),
                 "{answer}"
             );
         } else {
@@ -304,5 +307,87 @@ async fn requests_are_counted_by_route_template_and_status() {
     assert!(
         text.contains("campustwin_http_request_duration_seconds_count 3"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_alarm_is_acknowledged_with_the_token_once_and_not_without() {
+    use crate::state::{LiveState, LiveView};
+    use twin::estimate::{Alarm, AlarmKind, EstimatorState};
+
+    let alarm = Alarm {
+        kind: AlarmKind::PumpUnderperforming,
+        subject: "hall-a/cdu-01".into(),
+        at: "2026-12-03T12:00:00Z".parse().expect("a time"),
+        message: "CDU 1 of hall-a moves 30 % of its design flow".into(),
+    };
+    let live = LiveView::new(LiveState {
+        estimate: EstimatorState {
+            as_of: None,
+            readings: 0,
+            ignored: 0,
+            out_of_order: 0,
+            loops: Vec::new(),
+            alarms: vec![alarm],
+        },
+        latest: Default::default(),
+        throttle: Vec::new(),
+        readings: 0,
+        published_at: chrono::Utc::now(),
+    });
+    let app = crate::router(crate::testing::state_publishing(
+        Arc::new(crate::testing::Idle),
+        false,
+        Some(live),
+    ));
+    let call = |request: Request<Body>| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await.expect("the router answers");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("a body");
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (_, listed) = call(get("/api/v1/alarms")).await;
+    let id = listed["alarms"][0]["id"].as_str().expect("an id").to_string();
+    assert_eq!(listed["alarms"][0]["acknowledged_at"], Value::Null);
+    let path = format!("/api/v1/alarms/{id}/acknowledge");
+
+    let (status, _) = call(post(&path, None, "")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, listed) = call(get("/api/v1/alarms")).await;
+    assert_eq!(
+        listed["alarms"][0]["acknowledged_at"],
+        Value::Null,
+        "acknowledged without a token"
+    );
+
+    let (status, first) = call(post(&path, Some(TOKEN), "")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let at = first["acknowledged_at"].as_str().expect("a time").to_string();
+    let (_, again) = call(post(&path, Some(TOKEN), "")).await;
+    assert_eq!(
+        again["acknowledged_at"].as_str(),
+        Some(at.as_str()),
+        "a second acknowledgement moved the first"
+    );
+    let (_, listed) = call(get("/api/v1/alarms")).await;
+    assert_eq!(listed["alarms"][0]["acknowledged_at"].as_str(), Some(at.as_str()));
+
+    let (status, missing) = call(post(
+        "/api/v1/alarms/0000000000000000/acknowledge",
+        Some(TOKEN),
+        "",
+    ))
+    .await;
+    assert_eq!(
+        (status, error_of(&missing).1),
+        (StatusCode::NOT_FOUND, Some("alarm_id"))
     );
 }

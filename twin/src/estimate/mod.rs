@@ -17,6 +17,7 @@
 pub mod alarms;
 pub mod filter;
 pub mod follow;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::ops::Range;

@@ -83,6 +83,17 @@ impl RackModel {
         }
     }
 
+    /// The hottest GPU die of a rack read as drawing `rack_power_w` with its coolant
+    /// leaving at `outlet_c`, °C: what a plant's meters tell of a rack whose GPUs report
+    /// nothing. The GPU share of the reading is taken with the hosts at idle, the most it
+    /// can be, so while its GPUs are up the estimate never reads cooler than the rack runs;
+    /// it is exact at idle and within `(host_max − host_idle)·R/n` above the truth at full
+    /// load.
+    pub fn hottest_gpu_c(&self, rack_power_w: f64, outlet_c: f64) -> f64 {
+        let gpu_w = ((rack_power_w - self.host_idle_w) / self.gpus).clamp(0.0, self.gpu.tdp_w);
+        outlet_c + gpu_w * self.gpu.resistance_k_per_w
+    }
+
     /// The steady state of a rack fed coolant at `inlet_c` with capacity rate
     /// `flow_w_per_k` (ṁ·cp, > 0): the outlet temperature where the coolant carries away
     /// exactly the liquid share of the rack's power, with throttling solved in closed form.
@@ -175,7 +186,39 @@ mod tests {
         assert!((p.heat_to_liquid_w + p.heat_to_air_w - p.power_w).abs() < 1e-9);
     }
 
+    #[test]
+    fn analytic_hottest_gpu_from_the_meters_is_exact_at_idle() {
+        let rack = nvl72();
+        let p = rack.operate(0.0, 1200.0, 40.0);
+        // Idle: 200 W a GPU, the die 200 W × R above the coolant.
+        let die_c = rack.hottest_gpu_c(p.power_w, 40.0);
+        assert!(
+            (die_c - p.gpu.die_temp_c).abs() < 1e-9,
+            "{die_c} vs {}",
+            p.gpu.die_temp_c
+        );
+        assert!((die_c - (40.0 + 200.0 * rack.gpu.resistance_k_per_w)).abs() < 1e-9);
+        // Full load at an 800 W cap: the hosts' 21.6 kW above idle read as 300 W more a
+        // GPU (at 1200 W the reading is held to the TDP, and is exact again).
+        let p = rack.operate(1.0, 800.0, 40.0);
+        let over_k = rack.hottest_gpu_c(p.power_w, 40.0) - p.gpu.die_temp_c;
+        let bound_k = (rack.host_max_w - rack.host_idle_w) / rack.gpus * rack.gpu.resistance_k_per_w;
+        assert!((over_k - bound_k).abs() < 1e-9, "{over_k} vs {bound_k}");
+    }
+
     proptest! {
+        #[test]
+        fn the_hottest_gpu_from_the_meters_never_reads_cooler_than_the_rack_runs(
+            u in 0.0f64..=1.0, cap in 200.0f64..1200.0, coolant in 15.0f64..75.0
+        ) {
+            let rack = nvl72();
+            let p = rack.operate(u, cap, coolant);
+            let estimate_c = rack.hottest_gpu_c(p.power_w, coolant);
+            prop_assert!(estimate_c >= p.gpu.die_temp_c - 1e-9, "{estimate_c} < {}", p.gpu.die_temp_c);
+            let bound_k = (rack.host_max_w - rack.host_idle_w) / rack.gpus * rack.gpu.resistance_k_per_w;
+            prop_assert!(estimate_c <= p.gpu.die_temp_c + bound_k + 1e-9);
+        }
+
         #[test]
         fn more_flow_never_raises_the_rack_outlet(
             u in 0.0f64..=1.0, inlet in 15.0f64..50.0, flow_frac in 0.05f64..2.0, more in 0.0f64..1.0

@@ -43,6 +43,8 @@ enum Effect {
     Chillers(u32),
     /// The import limit drops to this, W.
     ImportLimit(f64),
+    /// Every hall's utilisation is multiplied by this.
+    Load(f64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +74,8 @@ pub(super) struct Active {
     pub failed_tower_fans: u32,
     /// The lowest import limit in force, W.
     pub import_limit_w: Option<f64>,
+    /// Factor on every hall's utilisation (the product of the load changes in force).
+    pub utilisation_factor: f64,
 }
 
 impl EventSchedule {
@@ -142,6 +146,9 @@ impl EventSchedule {
                 Event::ImportLimitDrop { import_limit_kw, .. } => {
                     Effect::ImportLimit(import_limit_kw * 1000.0)
                 }
+                Event::LoadChange {
+                    utilisation_factor, ..
+                } => Effect::Load(*utilisation_factor),
             };
             items.push(Scheduled {
                 start_s: e.at_s(),
@@ -170,6 +177,7 @@ impl EventSchedule {
             pump_flow_frac: vec![1.0; self.loops],
             failed_tower_fans: 0,
             import_limit_w: None,
+            utilisation_factor: 1.0,
         }
     }
 
@@ -204,6 +212,7 @@ impl EventSchedule {
                 } => a.pump_flow_frac[loop_index] = a.pump_flow_frac[loop_index].min(residual_frac),
                 Effect::TowerFans(n) => a.failed_tower_fans = (a.failed_tower_fans + n).min(self.tower_cells),
                 Effect::ImportLimit(w) => a.import_limit_w = Some(a.import_limit_w.map_or(w, |x| x.min(w))),
+                Effect::Load(f) => a.utilisation_factor *= f,
                 Effect::Chillers(_) => {}
             }
         }

@@ -365,12 +365,22 @@ impl Simulation {
     fn inputs_at(&self, t_s: f64, controls: ControlState, phase: Phase) -> Inputs {
         let at = self.instant(t_s);
         let weather = self.weather.sample(at);
+        let active = match phase {
+            Phase::Run => self.events.state_at(t_s),
+            Phase::WarmUp => self.events.warm_up_state(),
+        };
         let hall_loads: Vec<HallLoad> = self
             .model
             .halls
             .iter()
             .enumerate()
-            .map(|(i, h)| self.load.at(i, t_s, h.rack.gpu.tdp_w))
+            .map(|(i, h)| {
+                let load = self.load.at(i, t_s, h.rack.gpu.tdp_w);
+                HallLoad {
+                    utilisation: (load.utilisation * active.utilisation_factor).clamp(0.0, 1.0),
+                    ..load
+                }
+            })
             .collect();
         let solar_w = match (&self.model.solar, &self.surface) {
             (Some(pv), Some(surface)) => {
@@ -386,10 +396,6 @@ impl Simulation {
                 pv.ac_power_w(poa.total_w_per_m2(), weather.dry_bulb_c)
             }
             _ => 0.0,
-        };
-        let active = match phase {
-            Phase::Run => self.events.state_at(t_s),
-            Phase::WarmUp => self.events.warm_up_state(),
         };
         Inputs {
             air: AirIn::from_weather(&weather),

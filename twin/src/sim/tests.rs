@@ -250,3 +250,44 @@ fn conditions_hold_through_the_warm_up_and_must_start_at_zero() {
         "{e}"
     );
 }
+
+#[test]
+fn analytic_a_load_change_runs_the_halls_as_the_scaled_load_would() {
+    // Untrottled, a GPU's power follows its utilisation alone: while the change halves
+    // 0.8, IT power is what a constant 0.4 gives at the same instant; before and after,
+    // what 0.8 gives.
+    let campus = Campus::example().unwrap();
+    let run = |utilisation: f64, events: &[Event]| -> Vec<StepRecord> {
+        let load = LoadProfile::Constant {
+            utilisation,
+            cap_frac: 1.0,
+        };
+        let options = RunOptions::new(start(), 5400.0, 60.0, Resolution::Hall);
+        let weather = campus.load_weather().unwrap();
+        let sim = Simulation::with_profile(&campus, weather, load, &[], events, options).unwrap();
+        steps(&mut sim.start().unwrap(), usize::MAX)
+    };
+    let change = Event::LoadChange {
+        at_s: 1800.0,
+        duration_s: Some(1800.0),
+        utilisation_factor: 0.5,
+    };
+    let changed = run(0.8, &[change]);
+    let (full, half) = (run(0.8, &[]), run(0.4, &[]));
+    for (i, r) in changed.iter().enumerate() {
+        let t_s = 60.0 * (i + 1) as f64;
+        let expected = if (1800.0..3600.0).contains(&(t_s - 30.0)) {
+            &half[i]
+        } else {
+            &full[i]
+        };
+        assert!(r.throttled_gpus == 0.0);
+        assert!(
+            (r.it_kw - expected.it_kw).abs() < 1e-6 * expected.it_kw,
+            "step {i}: {} kW, wanted {} kW",
+            r.it_kw,
+            expected.it_kw
+        );
+    }
+    assert!(half[40].it_kw < 0.75 * full[40].it_kw);
+}

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use ingest::store::Reader;
 use serde::Serialize;
+use twin::estimate::Alarm;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
@@ -199,6 +200,8 @@ pub async fn history(
 /// One alarm.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlarmView {
+    /// Alarm id: the same for the same kind, subject and time, across restarts.
+    pub id: String,
     /// What is wrong: sensor_drift, sensor_stuck, pump_underperforming.
     pub kind: String,
     /// The point or equipment.
@@ -207,6 +210,58 @@ pub struct AlarmView {
     pub at: DateTime<Utc>,
     /// For the operator.
     pub message: String,
+    /// When an operator acknowledged it.
+    #[schema(nullable = true)]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+impl AlarmView {
+    fn of(alarm: &Alarm, acks: &Acknowledgements) -> Self {
+        let kind = serde_json::to_value(alarm.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let id = alarm_id(&kind, &alarm.subject, alarm.at);
+        AlarmView {
+            acknowledged_at: acks.get(&id),
+            id,
+            kind,
+            subject: alarm.subject.clone(),
+            at: alarm.at,
+            message: alarm.message.clone(),
+        }
+    }
+}
+
+/// The id of an alarm: FNV-1a of its kind, subject and time, in hex (stable across
+/// builds and restarts, unlike `std`'s hasher).
+fn alarm_id(kind: &str, subject: &str, at: DateTime<Utc>) -> String {
+    let text = format!(
+        "{kind}|{subject}|{}",
+        at.timestamp_nanos_opt().unwrap_or(i64::MAX)
+    );
+    format!("{:016x}", crate::fnv1a(text.as_bytes()))
+}
+
+/// Which alarms operators have acknowledged, and when.
+#[derive(Debug, Default)]
+pub struct Acknowledgements {
+    at: std::sync::Mutex<std::collections::BTreeMap<String, DateTime<Utc>>>,
+}
+
+impl Acknowledgements {
+    fn get(&self, id: &str) -> Option<DateTime<Utc>> {
+        self.at.lock().ok().and_then(|m| m.get(id).copied())
+    }
+
+    /// Records `id` as acknowledged now, unless it already was; when it was.
+    fn acknowledge(&self, id: &str) -> DateTime<Utc> {
+        let now = Utc::now();
+        match self.at.lock() {
+            Ok(mut m) => *m.entry(id.to_string()).or_insert(now),
+            Err(_) => now,
+        }
+    }
 }
 
 /// `GET /alarms`.
@@ -237,19 +292,45 @@ pub async fn alarms(
                 .alarms
                 .iter()
                 .filter(|a| since.is_none_or(|s| a.at >= s))
-                .map(|a| AlarmView {
-                    kind: serde_json::to_value(a.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    subject: a.subject.clone(),
-                    at: a.at,
-                    message: a.message.clone(),
-                })
+                .map(|a| AlarmView::of(a, &state.inner.acks))
                 .collect()
         })
         .unwrap_or_default();
     Ok(axum::Json(AlarmsResponse { alarms }))
+}
+
+/// `POST /alarms/{alarm_id}/acknowledge`: an operator has seen the alarm. Acknowledging
+/// twice keeps the first time.
+#[utoipa::path(post, path = "/alarms/{alarm_id}/acknowledge", tag = "plant",
+    security(("bearer" = [])),
+    params(("alarm_id" = String, Path, description = "Alarm id, as `GET /alarms` gives it")),
+    responses(
+        (status = 200, description = "The alarm, acknowledged", body = AlarmView),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 404, description = "No such alarm", body = ErrorBody),
+    ))]
+pub async fn acknowledge_alarm(
+    State(state): State<AppState>,
+    Path(alarm_id): Path<String>,
+) -> Result<axum::Json<AlarmView>, ApiError> {
+    let live = state.inner.live.borrow().clone();
+    let acks = &state.inner.acks;
+    let alarm = live
+        .as_ref()
+        .and_then(|l| {
+            l.state
+                .estimate
+                .alarms
+                .iter()
+                .map(|a| AlarmView::of(a, acks))
+                .find(|a| a.id == alarm_id)
+        })
+        .ok_or_else(|| ApiError::not_found(format!("no alarm {alarm_id:?}")).field("alarm_id"))?;
+    let acknowledged_at = acks.acknowledge(&alarm.id);
+    Ok(axum::Json(AlarmView {
+        acknowledged_at: Some(acknowledged_at),
+        ..alarm
+    }))
 }
 
 /// Runs a store query on the blocking pool, mapping its error by kind.
