@@ -5,6 +5,7 @@
 mod cmd;
 mod exit;
 mod follow;
+mod logging;
 mod serve;
 
 use std::process::ExitCode;
@@ -60,12 +61,16 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr; `RUST_LOG` chooses the level (default: warnings and errors).
 fn init_logging() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Colours only on a terminal: logs redirected to a file or a journal stay plain text.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_filter(filter)
+        .with_filter(logging::NormalDisconnects);
+    tracing_subscriber::registry().with(stderr).init();
 }

@@ -220,10 +220,7 @@ impl PointMap {
 
     /// Reads, validates and compiles a point map file.
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            what: format!("reading point map {}", path.display()),
-            reason,
-        })?;
+        let text = models::files::read_text(path)?;
         let spec = PointMapSpec::from_toml_str(&text, &path.display().to_string())?;
         Self::new(&spec)
     }

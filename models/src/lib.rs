@@ -19,6 +19,7 @@
 
 pub mod campus;
 pub mod error;
+pub mod files;
 pub mod forecast;
 pub mod load;
 pub mod price;

@@ -172,6 +172,19 @@ impl FromStr for LoadSpec {
         let opt = |i: usize, name: &str, default: f64| {
             if rest.len() > i { num(i, name) } else { Ok(default) }
         };
+        // Each kind takes at most this many values after its name.
+        let most = match kind {
+            "constant" | "training" => 2,
+            "diurnal" => 3,
+            _ => usize::MAX,
+        };
+        if rest.len() > most {
+            return Err(format!(
+                "`{kind}` takes at most {most} values after its name, got {}: `{}` is left over",
+                rest.len(),
+                rest[most..].join(":")
+            ));
+        }
         let spec = match kind {
             "constant" => LoadSpec::Constant {
                 utilisation: num(0, "a utilisation")?,
@@ -238,10 +251,7 @@ pub struct LoadTable {
 impl LoadTable {
     /// Reads and checks a load table.
     pub fn read(path: &Path) -> Result<LoadTable> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         LoadTable::parse(&path.display().to_string(), &text)
     }
 
@@ -330,6 +340,15 @@ impl LoadTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_load_spec_with_values_left_over_is_refused() {
+        let err = "constant:0.9:1:garbage".parse::<LoadSpec>().unwrap_err();
+        assert!(err.contains("`garbage` is left over"), "{err}");
+        assert!("diurnal:0.5:0.9:15:x".parse::<LoadSpec>().is_err());
+        assert!("constant:0.9:1".parse::<LoadSpec>().is_ok());
+        assert!("csv:C:/loads/a.csv".parse::<LoadSpec>().is_ok());
+    }
 
     #[test]
     fn command_line_forms_parse() {

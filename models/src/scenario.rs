@@ -164,10 +164,7 @@ impl Scenario {
     /// Reads and checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         let mut scenario = Scenario::parse(&file, &text)?;
         scenario.dir = path.parent().map(Path::to_path_buf);
         Ok(scenario)

@@ -198,10 +198,7 @@ pub struct StoreConfig {
 impl ServiceConfig {
     /// Reads and validates the file at `path`.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         let mut config = Self::from_toml(&text, &path.display().to_string())?;
         config.dir = path.parent().map(Path::to_path_buf);
         Ok(config)

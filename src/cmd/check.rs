@@ -24,7 +24,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .load_weather()
         .with_context(|| format!("{}: site.weather_file", args.file.display()))
         .bad_input()?;
-    CampusModel::build(&campus, Resolution::Hall, &[], 3600.0).bad_input()?;
+    CampusModel::build(&campus, Resolution::Hall, &[], 3600.0)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))
+        .bad_input()?;
     let spec = &campus.spec;
     let racks: u32 = spec.halls.iter().map(|h| h.racks).sum();
     let cdu_kw: f64 = spec

@@ -88,6 +88,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         args.topics.clone()
     };
+    if let (Some(path), true) = (&args.points, args.topics.is_empty()) {
+        if filters == PointMap::default().filters() {
+            tracing::warn!(
+                "{} names no topic filter (no [[topic]] table with `filter`) and no --topic is given: subscribing to the built-in {}",
+                path.display(),
+                filters.join(", ")
+            );
+        }
+    }
     for f in &filters {
         if let Some(why) = topic_filter_problem(f) {
             return Err(anyhow::anyhow!("--topic `{f}`: {why}")).bad_input();

@@ -26,7 +26,13 @@ pub fn load_campus(path: Option<&Path>) -> anyhow::Result<Campus> {
 
 /// The table a `csv:FILE` load names, read (a relative FILE from `base_dir` when given,
 /// else from the working directory); `None` for the other load forms.
-pub fn read_load_table(load: &LoadSpec, base_dir: Option<&Path>) -> anyhow::Result<Option<LoadTable>> {
+/// `named_by` says where the table was named (`--load`, `scenario.toml: load.file`), so
+/// that a missing or bad table is traced to what referred to it.
+pub fn read_load_table(
+    load: &LoadSpec,
+    base_dir: Option<&Path>,
+    named_by: &str,
+) -> anyhow::Result<Option<LoadTable>> {
     let LoadSpec::Csv { file } = load else {
         return Ok(None);
     };
@@ -34,7 +40,8 @@ pub fn read_load_table(load: &LoadSpec, base_dir: Option<&Path>) -> anyhow::Resu
         Some(dir) if Path::new(file).is_relative() => dir.join(file),
         _ => PathBuf::from(file),
     };
-    Ok(Some(LoadTable::read(&path).bad_input()?))
+    let table = LoadTable::read(&path).map_err(|e| anyhow::anyhow!("{named_by}: {e}"));
+    Ok(Some(table.bad_input()?))
 }
 
 /// Resolves on SIGINT or SIGTERM.

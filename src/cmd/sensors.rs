@@ -137,7 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let duration_s = args.duration_s.unwrap_or(LONGEST_RUN_S);
     let options = RunOptions::new(start, duration_s, interval_s, Resolution::Rack);
     let load = args.load.clone().unwrap_or_default();
-    let table = super::read_load_table(&load, None)?;
+    let table = super::read_load_table(&load, None, "--load")?;
     let sim = Simulation::new(&campus, weather, &load, table.as_ref(), &events, options)
         .map_err(|e| anyhow!("--fault or --load: {e}"))
         .bad_input()?;

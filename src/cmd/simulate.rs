@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use models::load::LoadSpec;
-use models::scenario::Scenario;
+use models::scenario::{Event, Scenario};
 use models::weather::Weather;
 use twin::campus::Resolution;
 use twin::sim::{RunOptions, Simulation, Summary};
@@ -40,11 +40,11 @@ pub struct Args {
     /// First instant simulated (RFC 3339); the scenario's, else 2026-07-15T00:00:00Z.
     #[arg(long)]
     pub start: Option<DateTime<Utc>>,
-    /// Simulated hours; the scenario's, else 24.
-    #[arg(long)]
+    /// Simulated hours; the scenario's, else 24 (at most ten years).
+    #[arg(long, allow_negative_numbers = true)]
     pub hours: Option<f64>,
-    /// Output step, s; the scenario's, else 60.
-    #[arg(long = "step-s")]
+    /// Output step, s; the scenario's, else 60 (from 0.01 s to a day).
+    #[arg(long = "step-s", allow_negative_numbers = true)]
     pub step_s: Option<f64>,
     /// IT load: constant:U[:CAP], diurnal:MIN:MAX[:PEAK_HOUR], csv:FILE or
     /// training:PERIOD_S[:COMPUTE_FRAC]; the scenario's, else constant:0.9.
@@ -81,14 +81,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let hours = args.hours.or(scenario.hours).unwrap_or(24.0);
     let step_s = args.step_s.or(scenario.step_s).unwrap_or(60.0);
-    check_positive("--hours", hours).bad_input()?;
-    check_positive("--step-s", step_s).bad_input()?;
+    let from_scenario = |flag: Option<f64>| match (flag, &args.scenario) {
+        (None, Some(path)) => format!("{}: ", path.display()),
+        _ => String::new(),
+    };
+    check_within(
+        &format!("{}--hours", from_scenario(args.hours)),
+        hours,
+        0.0,
+        twin::sim::MAX_DURATION_H,
+    )
+    .bad_input()?;
+    check_within(
+        &format!("{}--step-s", from_scenario(args.step_s)),
+        step_s,
+        twin::sim::MIN_STEP_S,
+        twin::sim::MAX_STEP_S,
+    )
+    .bad_input()?;
     let (load, load_dir) = match (&args.load, &scenario.load) {
         (Some(l), _) => (l.clone(), None),
         (None, Some(l)) => (l.clone(), scenario.dir.clone()),
         (None, None) => (LoadSpec::default(), None),
     };
-    let table = super::read_load_table(&load, load_dir.as_deref())?;
+    let named_by = match (&args.load, &args.scenario) {
+        (None, Some(path)) => format!("{}: load.file", path.display()),
+        _ => "--load".to_string(),
+    };
+    let table = super::read_load_table(&load, load_dir.as_deref(), &named_by)?;
     let resolution = match args.resolution {
         ResolutionArg::Rack => Resolution::Rack,
         ResolutionArg::Hall => Resolution::Hall,
@@ -99,8 +119,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (twin::Error::Scenario(_), Some(path)) => classify(e).context(path.display().to_string()),
         _ => classify(e),
     };
-    let sim = Simulation::new(&campus, weather, &load, table.as_ref(), &scenario.events, options)
-        .map_err(origin)?;
+    let events = events_in_the_run(&scenario.events, hours, args.hours.is_some());
+    let sim = Simulation::new(&campus, weather, &load, table.as_ref(), &events, options).map_err(origin)?;
 
     let mut csv = match &args.out {
         Some(path) => Some(csv::Writer::from_writer(BufWriter::new(
@@ -148,10 +168,36 @@ fn classify(e: twin::Error) -> anyhow::Error {
     }
 }
 
-fn check_positive(flag: &str, value: f64) -> anyhow::Result<()> {
+/// The scenario's events. When `--hours` cuts the scenario's run short, the events after
+/// the new end are left out with a warning naming them; otherwise an event after the end
+/// is the scenario's mistake, and the simulation refuses it.
+fn events_in_the_run(events: &[Event], hours: f64, cut_by_flag: bool) -> Vec<Event> {
+    let end_s = hours * 3600.0;
+    if !cut_by_flag {
+        return events.to_vec();
+    }
+    let late: Vec<String> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.at_s() >= end_s)
+        .map(|(i, e)| format!("events[{i}] at {} s", e.at_s()))
+        .collect();
+    if !late.is_empty() {
+        eprintln!(
+            "warning: --hours {hours} ends the run at {end_s} s, before {}: they do not happen",
+            late.join(", ")
+        );
+    }
+    events.iter().filter(|e| e.at_s() < end_s).cloned().collect()
+}
+
+/// `value` of `flag` must be a number above `low` (0: positive) and at most `high`.
+fn check_within(flag: &str, value: f64, low: f64, high: f64) -> anyhow::Result<()> {
+    let above = if low == 0.0 { value > 0.0 } else { value >= low };
     anyhow::ensure!(
-        value.is_finite() && value > 0.0,
-        "{flag}: must be a number > 0, got {value}"
+        value.is_finite() && above && value <= high,
+        "{flag}: must be a number {} {low} and at most {high}, got {value}",
+        if low == 0.0 { ">" } else { ">=" }
     );
     Ok(())
 }

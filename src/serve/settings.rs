@@ -181,8 +181,7 @@ impl Settings {
             .or_else(|| from_file(&config.forecast.jobs_file))
         {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("--jobs-file {}", path.display()))?;
+                let text = models::files::read_text(&path).context("--jobs-file")?;
                 Some(QueuedJob::read_list(&text, &path.display().to_string())?)
             }
             None => None,
@@ -325,8 +324,7 @@ impl Settings {
         let mut tokens = Vec::new();
         let mut sources = Vec::new();
         if let Some(path) = &self.token_file {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("--token-file {}", path.display()))?;
+            let text = models::files::read_text(path).context("--token-file")?;
             let found = Auth::tokens_from_text(&text);
             if found.is_empty() {
                 return Err(anyhow!("--token-file {}: holds no token", path.display()));

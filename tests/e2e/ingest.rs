@@ -687,6 +687,10 @@ fn without_a_broker_ingest_starts_an_embedded_one() {
         500
     );
     assert_exactly_once(&store, &keys(&all), &ingest);
+    // The publisher has disconnected: a normal disconnect is no error for the operator.
+    let log = ingest.log_text();
+    assert!(log.contains("rumqttd"), "the broker logs nothing: {log}");
+    assert!(!log.contains("router-drop") && !log.contains(" ERROR "), "{log}");
     let summary = ingest.stop();
     assert_eq!(summary["readings"].as_u64(), Some(500), "{summary}");
 }
@@ -710,6 +714,34 @@ fn bad_flags_and_files_exit_with_code_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("point[0].unit") && err.contains("density"), "{err}");
+    // A map that names no topic filter would subscribe to nothing.
+    let no_topics = dir.path().join("no-topics.toml");
+    std::fs::write(
+        &no_topics,
+        "[[point]]\nsource = \"x\"\npoint = \"plant/fw_supply_temp_c\"\n",
+    )
+    .unwrap();
+    let mut quiet = support::campustwin()
+        .args([
+            "ingest",
+            "--points",
+            no_topics.to_str().unwrap(),
+            "--broker",
+            "mqtt://127.0.0.1:1",
+        ])
+        .arg("--store")
+        .arg(dir.path().join("quiet.db"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    support::stop_child(&mut quiet, true);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut quiet.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("no-topics.toml names no topic filter") && err.contains("campustwin/#"),
+        "{err}"
+    );
     let out = support::run(&[
         "ingest",
         "--broker",

@@ -251,5 +251,93 @@ fn the_shipped_scenarios_run() {
             "0.25",
         ]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
+        // The contingency's events start after a quarter of an hour: said, not dropped silently.
+        if name == "grid-contingency.toml" {
+            assert!(
+                stderr(&o).contains("warning: --hours 0.25 ends the run at 900 s, before events[0]"),
+                "{}",
+                stderr(&o)
+            );
+        }
     }
+}
+
+#[test]
+fn simulate_refuses_runs_that_cannot_finish_or_be_represented_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--resolution", "hall", "--hours", "3e9", "--step-s", "3.6e9"],
+            "--hours: must be a number > 0 and at most 87600",
+        ),
+        (&["--hours", "1e308"], "at most 87600"),
+        (
+            &["--hours", "1", "--step-s", "1e-9"],
+            "--step-s: must be a number >= 0.01",
+        ),
+        (&["--hours", "-1"], "--hours: must be a number > 0"),
+        (
+            &["--resolution", "hall", "--hours", "87600", "--step-s", "0.01"],
+            "more than the 1e8 a run may take",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = run(&[&["simulate"], args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    // The same limits hold for a scenario's own fields, and the message names the file.
+    let scenario = write(dir.path(), "huge.toml", "hours = 1e10\nstep_s = 1e12\n");
+    let o = run(&["simulate", "--resolution", "hall", "--scenario", &scenario]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("huge.toml") && stderr(&o).contains("87600"),
+        "{}",
+        stderr(&o)
+    );
+    // A load spec with a value left over, and an event after the run's end.
+    let o = run(&["simulate", "--hours", "1", "--load", "constant:0.9:1:garbage"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`garbage` is left over"), "{}", stderr(&o));
+    // A load table that is missing is traced to the scenario that names it.
+    let missing = write(
+        dir.path(),
+        "missing-table.toml",
+        "[load]\nkind = \"csv\"\nfile = \"missing.csv\"\n",
+    );
+    let o = run(&["simulate", "--hours", "1", "--scenario", &missing]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("missing-table.toml: load.file") && stderr(&o).contains("missing.csv"),
+        "{}",
+        stderr(&o)
+    );
+    let late = write(
+        dir.path(),
+        "late.toml",
+        "hours = 1\n[[events]]\nkind = \"chiller_trip\"\nat_s = 7200\nchillers = 1\n",
+    );
+    let o = run(&["simulate", "--resolution", "hall", "--scenario", &late]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("events[0].at_s") && stderr(&o).contains("late.toml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn any_input_file_that_is_dev_zero_is_refused_at_the_size_cap() {
+    for flag in ["--campus", "--weather", "--scenario"] {
+        let o = run(&["simulate", "--hours", "1", flag, "/dev/zero"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("larger than 256 MiB"),
+            "{flag}: {}",
+            stderr(&o)
+        );
+    }
+    let o = run(&["optimize", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than 256 MiB"), "{}", stderr(&o));
 }

@@ -46,10 +46,7 @@ const BUILTIN_CAMPUSES: &[(&str, &str)] = &[
 impl Campus {
     /// Reads, resolves and validates the campus file at `path`.
     pub fn load(path: &Path) -> Result<Campus> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         Campus::from_toml(&text, Origin::File(path.to_path_buf()))
     }
 

@@ -65,7 +65,10 @@ fn every_problem_is_reported_at_once_with_its_path() {
         err.contains("site.latitude_deg: must be within [-90, 90], got 139.04"),
         "{err}"
     );
-    assert!(err.contains("halls[0].racks: must be at least 1"), "{err}");
+    assert!(
+        err.contains("halls[0].racks: must be from 1 to 20000, got 0"),
+        "{err}"
+    );
     assert!(err.contains("halls[0].cdus: 14 CDUs for 0 racks"), "{err}");
     assert!(
         err.contains("halls[3].tcs.supply_temp_c: must be above facility_water.supply_temp_c (40 °C)"),
@@ -124,6 +127,49 @@ fn duplicate_hall_names_are_refused() {
     let err = load_text(&text).unwrap_err().to_string();
     assert!(
         err.contains("halls[1].name: hall name `hall-a` is used twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn values_that_passed_check_and_then_hung_simulate_are_refused_with_their_range() {
+    let cases = [
+        ("auxiliary_kw = 500.0", "auxiliary_kw = nan", "power.auxiliary_kw"),
+        (
+            "auxiliary_kw = 500.0",
+            "auxiliary_kw = -500.0",
+            "power.auxiliary_kw",
+        ),
+        ("racks = 210", "racks = 4294967295", "halls[0].racks"),
+    ];
+    for (from, to, field) in cases {
+        let text = example_text().replacen(from, to, 1);
+        assert_ne!(text, example_text(), "{from} is not in the example");
+        let err = load_text(&text).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("bad.toml"), "{to}: {err}");
+    }
+    // Rack overrides, on the catalog rack of the first hall.
+    for (override_line, field) in [
+        ("host_max_kw = 1e12", "halls[0].rack.host_max_kw"),
+        ("gpus_per_rack = 4294967295", "halls[0].rack.gpus_per_rack"),
+    ] {
+        let rack = format!("rack = {{ model = \"gb200-nvl72\", {override_line} }}");
+        let text = example_text().replacen("rack = \"gb200-nvl72\"", &rack, 1);
+        let err = load_text(&text).unwrap_err().to_string();
+        assert!(err.contains(field), "{override_line}: {err}");
+    }
+}
+
+#[test]
+fn a_cdu_rating_of_1e308_kw_is_refused_with_its_file_and_field() {
+    let text = example_text().replacen(
+        "cdu = \"cdu-2000kw\"",
+        "cdu = { model = \"cdu-2000kw\", rated_heat_kw = 1e308 }",
+        1,
+    );
+    let err = load_text(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("halls[0].cdu.rated_heat_kw: must be at most"),
         "{err}"
     );
 }

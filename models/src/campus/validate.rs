@@ -8,6 +8,22 @@ use std::collections::HashSet;
 use super::spec::*;
 use crate::error::Problems;
 
+/// Most racks in a hall: 20,000 racks of 120 kW are 2.4 GW, beyond any hall built.
+pub const MAX_RACKS_PER_HALL: u32 = 20_000;
+/// Most racks on a campus: 100,000 (a rack-resolved model holds a few kilobytes a rack,
+/// so this bounds it to some hundreds of megabytes).
+pub const MAX_RACKS: u64 = 100_000;
+/// Most GPUs in a rack: 1,024 (the densest racks announced hold 576).
+pub const MAX_GPUS_PER_RACK: u32 = 1024;
+/// Largest host power of a rack, kW.
+pub const MAX_HOST_KW: f64 = 1000.0;
+/// Largest GPU power, W.
+pub const MAX_GPU_W: f64 = 10_000.0;
+/// Largest auxiliary load of a campus, kW (10 GW).
+pub const MAX_AUXILIARY_KW: f64 = 1e7;
+/// Largest CDU rating, kW: the largest row CDUs sold are a few MW.
+pub const MAX_CDU_KW: f64 = 100_000.0;
+
 /// Checks the whole campus.
 pub(super) fn campus(c: &CampusSpec, p: &mut Problems) {
     site(&c.site, p);
@@ -30,6 +46,12 @@ pub(super) fn campus(c: &CampusSpec, p: &mut Problems) {
             ),
         );
     }
+    let racks: u64 = c.halls.iter().map(|h| u64::from(h.racks)).sum();
+    p.check(
+        racks <= MAX_RACKS,
+        "halls",
+        format!("{racks} racks in all, more than the {MAX_RACKS} a campus model may hold"),
+    );
     facility_water(&c.facility_water, p);
     heat_rejection(&c.heat_rejection, p);
     air_cooling(&c.air_cooling, p);
@@ -55,7 +77,11 @@ fn hall(h: &Hall, at: &str, p: &mut Problems) {
         format!("{at}.name"),
         "must not be empty",
     );
-    p.check(h.racks >= 1, format!("{at}.racks"), "must be at least 1");
+    p.check(
+        (1..=MAX_RACKS_PER_HALL).contains(&h.racks),
+        format!("{at}.racks"),
+        format!("must be from 1 to {MAX_RACKS_PER_HALL}, got {}", h.racks),
+    );
     p.check(h.cdus >= 1, format!("{at}.cdus"), "must be at least 1");
     p.check(
         h.cdus <= h.racks,
@@ -85,12 +111,12 @@ fn hall(h: &Hall, at: &str, p: &mut Problems) {
 fn rack(r: &Rack, at: &str, p: &mut Problems) {
     gpu(&r.gpu, &format!("{at}.gpu"), p);
     p.check(
-        r.gpus_per_rack >= 1,
+        (1..=MAX_GPUS_PER_RACK).contains(&r.gpus_per_rack),
         format!("{at}.gpus_per_rack"),
-        "must be at least 1",
+        format!("must be from 1 to {MAX_GPUS_PER_RACK}, got {}", r.gpus_per_rack),
     );
-    p.non_negative(format!("{at}.host_idle_kw"), r.host_idle_kw);
-    p.non_negative(format!("{at}.host_max_kw"), r.host_max_kw);
+    p.within(format!("{at}.host_idle_kw"), r.host_idle_kw, 0.0, MAX_HOST_KW);
+    p.within(format!("{at}.host_max_kw"), r.host_max_kw, 0.0, MAX_HOST_KW);
     p.check(
         r.host_max_kw >= r.host_idle_kw,
         format!("{at}.host_max_kw"),
@@ -107,6 +133,11 @@ fn rack(r: &Rack, at: &str, p: &mut Problems) {
 
 fn gpu(g: &Gpu, at: &str, p: &mut Problems) {
     p.positive(format!("{at}.tdp_w"), g.tdp_w);
+    p.check(
+        g.tdp_w <= MAX_GPU_W,
+        format!("{at}.tdp_w"),
+        format!("must be at most {MAX_GPU_W} W, got {}", g.tdp_w),
+    );
     p.non_negative(format!("{at}.idle_w"), g.idle_w);
     p.check(
         g.idle_w < g.tdp_w,
@@ -188,6 +219,11 @@ fn throughput_curve(curve: &[[f64; 2]], min_cap_frac: f64, at: &str, p: &mut Pro
 
 fn cdu(c: &Cdu, at: &str, p: &mut Problems) {
     p.positive(format!("{at}.rated_heat_kw"), c.rated_heat_kw);
+    p.check(
+        c.rated_heat_kw <= MAX_CDU_KW,
+        format!("{at}.rated_heat_kw"),
+        format!("must be at most {MAX_CDU_KW} kW, got {}", c.rated_heat_kw),
+    );
     p.positive(format!("{at}.rated_approach_k"), c.rated_approach_k.k());
     p.positive(
         format!("{at}.rated_secondary_flow_l_per_min"),
@@ -359,6 +395,12 @@ fn air_cooling(a: &AirCooling, p: &mut Problems) {
 
 fn power(w: &PowerChain, p: &mut Problems) {
     let at = "power";
+    p.within(
+        format!("{at}.auxiliary_kw"),
+        w.auxiliary_kw,
+        0.0,
+        MAX_AUXILIARY_KW,
+    );
     p.within(
         format!("{at}.distribution_loss_frac"),
         w.distribution_loss_frac,

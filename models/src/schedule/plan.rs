@@ -228,10 +228,7 @@ pub struct SolveAttempt {
 impl Plan {
     /// Reads a plan file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         let file = path.display().to_string();
         let de = &mut serde_json::Deserializer::from_str(&text);
         serde_path_to_error::deserialize(de)

@@ -15,6 +15,16 @@ use crate::{Error, Problems, Result};
 /// Tolerance on the sum of scenario probabilities.
 pub const PROBABILITY_SUM_TOLERANCE: f64 = 1e-6;
 
+/// Most slots in a problem: a leap year of 15-minute slots.
+pub const MAX_SLOTS: usize = 366 * 96;
+/// Most (job, hall, slot) cells in a problem: about thirteen times 1,000 jobs × 4 halls ×
+/// 96 slots, which solves in a minute in 2 GB; a problem past this would not fit a
+/// machine's memory or a planning cycle.
+pub const MAX_CELLS: usize = 5_000_000;
+/// Largest magnitude of a number in a problem: the solver takes 1e20 as infinity and
+/// loses precision long before; no power, energy or price of a campus comes near 1e15.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 /// One scheduling problem: everything the optimizer needs for one horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,32 +196,37 @@ pub struct Risk {
 impl ScheduleProblem {
     /// Reads, parses and validates a problem file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let text = crate::files::read_text(path)?;
         Self::from_json(&text, &path.display().to_string())
     }
 
     /// Parses and validates a problem from JSON text; `file` names it in errors.
     pub fn from_json(text: &str, file: &str) -> Result<Self> {
         let problem = Self::parse_json(text, file)?;
-        problem.validate().into_result(file)?;
+        let mut p = problem.validate();
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+            magnitudes(&value, "", &mut p);
+        }
+        p.into_result(file)?;
         Ok(problem)
     }
 
     /// Parses JSON text without validating it; a syntax or type error names the field
     /// path, the line and the column.
     pub fn parse_json(text: &str, file: &str) -> Result<Self> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let problem = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             if path == "." {
                 Error::parse(file, e.into_inner())
             } else {
                 Error::parse(file, format!("{path}: {}", e.into_inner()))
             }
-        })
+        })?;
+        // One problem a file: anything after it is a mistake (two files pasted together).
+        de.end()
+            .map_err(|e| Error::parse(file, format!("after the problem's closing brace: {e}")))?;
+        Ok(problem)
     }
 
     /// Slot length in hours, `Δ`.
@@ -251,7 +266,33 @@ impl ScheduleProblem {
     pub fn validate(&self) -> Problems {
         let mut p = Problems::new();
         p.check(self.slot_minutes > 0, "slot_minutes", "must be > 0");
-        p.check(self.slots > 0, "slots", "must be > 0");
+        p.check(
+            (1..=MAX_SLOTS).contains(&self.slots),
+            "slots",
+            format!(
+                "must be from 1 to {MAX_SLOTS} (a year of 15-minute slots), got {}",
+                self.slots
+            ),
+        );
+        let cells = self
+            .jobs
+            .len()
+            .saturating_mul(self.halls.len())
+            .saturating_mul(self.slots);
+        if self.slots > MAX_SLOTS || cells > MAX_CELLS {
+            p.check(
+                cells <= MAX_CELLS,
+                "slots",
+                format!(
+                    "{} jobs × {} halls × {} slots is {cells} cells, more than the {MAX_CELLS} a problem may have",
+                    self.jobs.len(),
+                    self.halls.len(),
+                    self.slots
+                ),
+            );
+            // The rest would walk series of that length: stop at the size.
+            return p;
+        }
         p.check(!self.halls.is_empty(), "halls", "must list at least one hall");
         unique_ids(&mut p, "halls", self.halls.iter().map(|h| h.id.as_str()));
         for (i, hall) in self.halls.iter().enumerate() {
@@ -283,6 +324,37 @@ impl ScheduleProblem {
             p.within("risk.weight", risk.weight, 0.0, 1.0);
         }
         p
+    }
+}
+
+/// Every number of `value` beyond [`MAX_MAGNITUDE`], by its path.
+fn magnitudes(value: &serde_json::Value, path: &str, p: &mut Problems) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(x) = n.as_f64().filter(|x| x.abs() > MAX_MAGNITUDE) {
+                p.push(
+                    if path.is_empty() { "." } else { path },
+                    format!("{x:e} is beyond ±{MAX_MAGNITUDE:e}, more than the solver can hold exactly"),
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                magnitudes(item, &format!("{path}[{i}]"), p);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                magnitudes(item, &at, p);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -575,6 +647,48 @@ mod tests {
             "t.json",
         )
         .unwrap()
+    }
+
+    /// The text of [`valid`] with `from` replaced by `to`.
+    fn valid_text_with(from: &str, to: &str) -> String {
+        let text = serde_json::to_string(&valid()).unwrap();
+        assert!(text.contains(from), "{from} is not in {text}");
+        text.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn a_2_kb_problem_with_ten_million_slots_is_refused_by_its_size_not_an_allocation() {
+        for slots in ["10000000", "100000"] {
+            let text = valid_text_with("\"slots\":3", &format!("\"slots\":{slots}"));
+            let err = ScheduleProblem::from_json(&text, "big.json")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("big.json") && err.contains("slots: must be from 1 to 35136"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_near_1e19_are_refused_naming_the_field() {
+        let text = valid_text_with("\"fixed_kw\":1.0", "\"fixed_kw\":1e19");
+        let err = ScheduleProblem::from_json(&text, "t.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("facility.fixed_kw: 1e19 is beyond"), "{err}");
+    }
+
+    #[test]
+    fn trailing_content_after_the_problem_is_refused() {
+        let text = serde_json::to_string(&valid()).unwrap();
+        for tail in ["{}", "x", "]"] {
+            let err = ScheduleProblem::from_json(&format!("{text}\n{tail}"), "t.json")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("after the problem's closing brace"), "{tail}: {err}");
+        }
+        assert!(ScheduleProblem::from_json(&format!("{text}\n\n"), "t.json").is_ok());
     }
 
     #[test]

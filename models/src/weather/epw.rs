@@ -125,10 +125,7 @@ impl Epw {
     /// name) or plain.
     pub fn read(path: impl AsRef<Path>) -> Result<Epw> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let bytes = crate::files::read(path)?;
         Epw::from_bytes(&path.display().to_string(), &bytes)
     }
 

@@ -584,10 +584,7 @@ pub(crate) mod table {
     /// The text of the file at `path`; bytes that are not UTF-8 become U+FFFD (and are then
     /// reported as a bad value on their line).
     pub(crate) fn read(path: &Path) -> Result<String> {
-        let bytes = std::fs::read(path).map_err(|reason| Error::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let bytes = crate::files::read(path)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 

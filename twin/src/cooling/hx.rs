@@ -247,7 +247,73 @@ mod tests {
         }
     }
 
+    /// The duty of a counterflow exchanger from its four terminal temperatures alone:
+    /// `UA · LMTD`, the integral of the local flux `UA/L · (T_hot − T_cold)` along it. It
+    /// does not use the effectiveness, so it checks the kernel's duty independently.
+    fn duty_by_lmtd(out: &HxOutcome, ua_w_per_k: f64) -> f64 {
+        let dt_hot_end = out.hot_in_c - out.cold_out_c;
+        let dt_cold_end = out.hot_out_c - out.cold_in_c;
+        let lmtd = if (dt_hot_end - dt_cold_end).abs() < 1e-9 * dt_hot_end.abs().max(1e-12) {
+            dt_hot_end
+        } else {
+            (dt_hot_end - dt_cold_end) / (dt_hot_end / dt_cold_end).ln()
+        };
+        ua_w_per_k * lmtd
+    }
+
+    /// A counterflow exchanger evaluated with a given effectiveness function: the kernel,
+    /// or a broken one to show that the conservation check catches it.
+    fn with_effectiveness(
+        effectiveness: fn(f64, f64) -> f64,
+        hot_in_c: f64,
+        ch: f64,
+        cold_in_c: f64,
+        cc: f64,
+        ua: f64,
+    ) -> HxOutcome {
+        let (c_min, c_max) = (ch.min(cc), ch.max(cc));
+        let q_w = effectiveness(ua / c_min, c_min / c_max) * c_min * (hot_in_c - cold_in_c);
+        HxOutcome {
+            q_w,
+            hot_in_c,
+            hot_out_c: hot_in_c - q_w / ch,
+            hot_w_per_k: ch,
+            cold_in_c,
+            cold_out_c: cold_in_c + q_w / cc,
+            cold_w_per_k: cc,
+        }
+    }
+
+    #[test]
+    fn conservation_the_lmtd_check_fails_for_a_broken_kernel() {
+        let (th, tc, ch, cc, ua) = (45.0, 30.0, 150_000.0, 120_000.0, 400_000.0);
+        let good = counterflow(th, ch, tc, cc, ua);
+        assert!((duty_by_lmtd(&good, ua) - good.q_w).abs() <= 1e-9 * good.q_w);
+        // The crossflow formula in a counterflow kernel moves less heat than the area
+        // allows; the duty from the temperatures says so.
+        let broken = with_effectiveness(crossflow_unmixed_effectiveness, th, ch, tc, cc, ua);
+        let residual = (duty_by_lmtd(&broken, ua) - broken.q_w).abs() / broken.q_w;
+        assert!(
+            residual > 1e-2,
+            "the check missed a broken kernel: residual {residual:e}"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn conservation_duty_equals_ua_times_lmtd_of_the_outlets(
+            th in 20.0f64..80.0, dt in 0.5f64..40.0, ch in 1e3f64..1e6, cc in 1e3f64..1e6, ntu in 0.05f64..6.0
+        ) {
+            // Heat the hot stream gives up, computed from the effectiveness, equals the
+            // flux integrated along the exchanger from the outlet temperatures. (Far past
+            // NTU 6 an outlet meets the other inlet and the LMTD is 0/0.)
+            let ua = ntu * ch.min(cc);
+            let out = counterflow(th, ch, th - dt, cc, ua);
+            let by_lmtd = duty_by_lmtd(&out, ua);
+            prop_assert!((by_lmtd - out.q_w).abs() <= 1e-6 * out.q_w.abs().max(1.0), "{} vs {}", out.q_w, by_lmtd);
+            prop_assert!((out.hot_w_per_k * (out.hot_in_c - out.hot_out_c) - out.q_w).abs() <= 1e-9 * out.q_w.abs().max(1.0));
+        }
+
         #[test]
         fn conservation_and_bounds(
             th in 20.0f64..80.0, tc in 0.0f64..40.0, ch in 0.0f64..1e6, cc in 0.0f64..1e6, ua in 0.0f64..2e6

@@ -87,6 +87,60 @@ mod tests {
         }
     }
 
+    /// Integrates `rate` (a node kernel) over 600 s with a varying inlet and heat load,
+    /// and returns the relative difference between the heat stored, `C·(T_end − T_0)`,
+    /// and the net heat in, `∫ Q(t) + ṁcp·(T_in(t) − T(t)) dt`, integrated from the
+    /// trajectory's temperatures by the trapezoid rule: two quantities computed apart.
+    fn stored_against_integrated(rate: fn(&ThermalNode, f64, f64, f64, f64) -> f64) -> f64 {
+        use ode_solvers::{DVector, Dopri5, System};
+        const FLOW_W_PER_K: f64 = 8_000.0;
+        let inlet_c = |t: f64| 30.0 + 5.0 * (t / 60.0).sin();
+        let heat_w = |t: f64| 60_000.0 + 20_000.0 * (t / 45.0).cos();
+        struct Driven(ThermalNode, fn(&ThermalNode, f64, f64, f64, f64) -> f64);
+        impl System<f64, DVector<f64>> for Driven {
+            fn system(&self, t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
+                let inlet = 30.0 + 5.0 * (t / 60.0).sin();
+                let heat = 60_000.0 + 20_000.0 * (t / 45.0).cos();
+                dy[0] = (self.1)(&self.0, y[0], FLOW_W_PER_K, inlet, heat);
+            }
+        }
+        let node = ThermalNode::new(400_000.0);
+        let mut solver = Dopri5::new(
+            Driven(node, rate),
+            0.0,
+            600.0,
+            0.05,
+            DVector::from_element(1, 25.0),
+            1e-11,
+            1e-11,
+        );
+        solver.integrate().unwrap();
+        let (ts, ys) = (solver.x_out(), solver.y_out());
+        let net_w = |i: usize| heat_w(ts[i]) + FLOW_W_PER_K * (inlet_c(ts[i]) - ys[i][0]);
+        let integrated_j: f64 = (1..ts.len())
+            .map(|i| 0.5 * (net_w(i - 1) + net_w(i)) * (ts[i] - ts[i - 1]))
+            .sum();
+        let stored_j = node.stored_j(ys[ys.len() - 1][0]) - node.stored_j(ys[0][0]);
+        (stored_j - integrated_j).abs() / integrated_j.abs()
+    }
+
+    #[test]
+    fn conservation_heat_stored_over_a_run_equals_the_net_heat_integrated() {
+        let kernel = |n: &ThermalNode, t: f64, f: f64, i: f64, q: f64| n.rate_k_per_s(t, f, i, q);
+        let residual = stored_against_integrated(kernel);
+        assert!(
+            residual < 1e-6,
+            "stored and integrated heat differ by {residual:e}"
+        );
+        // A kernel that loses 1 % of the heat it is given must fail the same check.
+        let leaky = |n: &ThermalNode, t: f64, f: f64, i: f64, q: f64| n.rate_k_per_s(t, f, i, 0.99 * q);
+        let residual = stored_against_integrated(leaky);
+        assert!(
+            residual > 1e-3,
+            "the check missed a leaking kernel: residual {residual:e}"
+        );
+    }
+
     proptest! {
         #[test]
         fn conservation_stored_energy_changes_by_net_power_in(

@@ -60,6 +60,17 @@ pub(crate) use integrate::Integrator;
 /// Segment length of the warm-up, s.
 const WARMUP_SEGMENT_S: f64 = 60.0;
 
+/// Longest run, h: ten years, beyond any plan or siting study; a year at hall resolution
+/// takes seconds, ten years minutes.
+pub const MAX_DURATION_H: f64 = 87_600.0;
+/// Shortest output step, s: below it the steps no longer resolve anything the plant
+/// does (a training swing's iteration is seconds).
+pub const MIN_STEP_S: f64 = 0.01;
+/// Longest output step, s (it is also the longest control period): a day.
+pub const MAX_STEP_S: f64 = 86_400.0;
+/// Most output steps in one run: a year at one second is 3.2·10⁷.
+pub const MAX_STEPS: f64 = 1e8;
+
 /// How a run is set up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
@@ -86,6 +97,49 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Whether a run of these options can finish and its times be represented: the
+    /// length, the step and their ratio within the limits above, the end a representable
+    /// instant. Every run is checked before its model is built.
+    pub fn check(&self) -> Result<()> {
+        let limit = |what: String| Err(Error::Scenario(what));
+        let hours = self.duration_s / 3600.0;
+        if !(self.duration_s.is_finite() && self.duration_s > 0.0 && hours <= MAX_DURATION_H) {
+            return limit(format!(
+                "hours: must be more than 0 and at most {MAX_DURATION_H} (ten years), got {hours}"
+            ));
+        }
+        if !(self.step_s.is_finite() && (MIN_STEP_S..=MAX_STEP_S).contains(&self.step_s)) {
+            return limit(format!(
+                "step_s: must be from {MIN_STEP_S} s to {MAX_STEP_S} s (a day), got {}",
+                self.step_s
+            ));
+        }
+        let steps = self.duration_s / self.step_s;
+        if steps > MAX_STEPS {
+            return limit(format!(
+                "step_s: {hours} h in steps of {} s is {steps:.3e} steps, more than the {MAX_STEPS:.0e} a run may take; take a longer step or a shorter run",
+                self.step_s
+            ));
+        }
+        if !(self.warmup_s.is_finite() && (0.0..=self.duration_s.max(3600.0) * 10.0).contains(&self.warmup_s))
+        {
+            return limit(format!(
+                "warmup_s: must be from 0 to ten times the run, got {}",
+                self.warmup_s
+            ));
+        }
+        let reach = |s: f64| chrono::Duration::try_milliseconds((s * 1000.0).round() as i64);
+        let end = reach(self.duration_s).and_then(|d| self.start.checked_add_signed(d));
+        let warm = reach(self.warmup_s).and_then(|d| self.start.checked_sub_signed(d));
+        if end.is_none() || warm.is_none() {
+            return limit(format!(
+                "start: {} with {hours} h (and the warm-up) runs past the last instant a time can hold",
+                self.start
+            ));
+        }
+        Ok(())
+    }
+
     /// Options with an hour of warm-up and tolerances of 1e-6.
     pub fn new(start: DateTime<Utc>, duration_s: f64, step_s: f64, resolution: Resolution) -> Self {
         RunOptions {
@@ -124,6 +178,24 @@ enum Phase {
     Run,
 }
 
+/// A load table's caps must be caps its halls' GPUs take: a driver refuses a cap outside
+/// its range, so a row outside it is a mistake in the table, not a value to clamp.
+fn check_table_caps(campus: &Campus, file: &str, table: &LoadTable) -> Result<()> {
+    for row in &table.rows {
+        let Some(hall) = campus.spec.halls.iter().find(|h| h.name == row.hall) else {
+            continue; // named by the profile's own check
+        };
+        let gpu = &hall.rack.gpu;
+        if !(gpu.min_cap_w..=gpu.tdp_w).contains(&row.power_cap_w) {
+            return Err(Error::Scenario(format!(
+                "{file}: the row of `{}` at {}: power_cap_w {} W is outside the caps its GPUs take, {} to {} W",
+                row.hall, row.time, row.power_cap_w, gpu.min_cap_w, gpu.tdp_w
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Simulation {
     /// Builds the model and checks the load and the events against the campus.
     pub fn new(
@@ -136,6 +208,9 @@ impl Simulation {
     ) -> Result<Simulation> {
         let hall_names: Vec<&str> = campus.spec.halls.iter().map(|h| h.name.as_str()).collect();
         let time_zone_h = weather.location().time_zone_h;
+        if let (LoadSpec::Csv { file }, Some(table)) = (load, load_table) {
+            check_table_caps(campus, file, table)?;
+        }
         let load = LoadProfile::build(load, options.start, time_zone_h, &hall_names, load_table)?;
         Simulation::with_profile(campus, weather, load, &[], events, options)
     }
@@ -153,6 +228,18 @@ impl Simulation {
         events: &[Event],
         options: RunOptions,
     ) -> Result<Simulation> {
+        options.check()?;
+        if let Some((i, e)) = events
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.at_s() >= options.duration_s)
+        {
+            return Err(Error::Scenario(format!(
+                "events[{i}].at_s: starts at {} s, after the run ends at {} s, so it would never happen",
+                e.at_s(),
+                options.duration_s
+            )));
+        }
         load.check_halls(campus.spec.halls.len())?;
         if let Some(soc) = options.initial_soc_frac {
             if !(0.0..=1.0).contains(&soc) {

@@ -291,3 +291,82 @@ fn analytic_a_load_change_runs_the_halls_as_the_scaled_load_would() {
     }
     assert!(half[40].it_kw < 0.75 * full[40].it_kw);
 }
+
+#[test]
+fn simulate_hours_3e9_step_3_6e9_is_refused_not_a_time_overflow_panic() {
+    let campus = Campus::example().unwrap();
+    for (hours, step_s) in [(3e9, 3.6e9), (1e10, 1e12), (1e308, 60.0)] {
+        let options = RunOptions::new(start(), hours * 3600.0, step_s, Resolution::Hall);
+        let weather = campus.load_weather().unwrap();
+        let err = Simulation::new(&campus, weather, &LoadSpec::default(), None, &[], options).unwrap_err();
+        assert!(err.to_string().contains("87600"), "{hours} h: {err}");
+    }
+    // Within the length limit, a start so late that the end cannot be held is refused too.
+    let late: DateTime<Utc> = "+262140-01-01T00:00:00Z".parse().unwrap();
+    let err = RunOptions::new(late, 87_000.0 * 3600.0, 3600.0, Resolution::Hall)
+        .check()
+        .unwrap_err();
+    assert!(err.to_string().starts_with("start:"), "{err}");
+}
+
+#[test]
+fn a_run_of_1e12_hours_or_steps_of_1e_9_s_is_refused_with_the_limit() {
+    let check =
+        |hours: f64, step_s: f64| RunOptions::new(start(), hours * 3600.0, step_s, Resolution::Hall).check();
+    let too_long = check(1e12, 60.0).unwrap_err().to_string();
+    assert!(
+        too_long.starts_with("hours:") && too_long.contains("87600"),
+        "{too_long}"
+    );
+    let too_fine = check(24.0, 1e-9).unwrap_err().to_string();
+    assert!(
+        too_fine.starts_with("step_s:") && too_fine.contains("0.01"),
+        "{too_fine}"
+    );
+    let too_many = check(87_600.0, 0.01).unwrap_err().to_string();
+    assert!(
+        too_many.contains("steps") && too_many.contains("1e8"),
+        "{too_many}"
+    );
+    assert!(check(f64::NAN, 60.0).is_err() && check(24.0, f64::INFINITY).is_err());
+    // A year at one-second steps is a run a user may ask for.
+    assert!(check(8760.0, 1.0).is_ok());
+}
+
+#[test]
+fn a_scenario_event_after_the_run_ends_is_an_error_not_dropped() {
+    let campus = Campus::example().unwrap();
+    let late = Event::ChillerTrip {
+        at_s: 7200.0,
+        duration_s: None,
+        chillers: 1,
+    };
+    let options = RunOptions::new(start(), 3600.0, 60.0, Resolution::Hall);
+    let weather = campus.load_weather().unwrap();
+    let err = Simulation::new(&campus, weather, &LoadSpec::default(), None, &[late], options).unwrap_err();
+    assert!(err.to_string().contains("events[0].at_s"), "{err}");
+}
+
+#[test]
+fn a_load_table_power_cap_of_1_w_or_1e308_w_is_refused_not_clamped() {
+    let campus = Campus::example().unwrap();
+    for cap in ["1", "1e308"] {
+        let text = format!(
+            "time,hall,utilisation,power_cap_w\n{t},hall-a,0.9,{cap}\n{t},hall-b,0.9,1200\n{t},hall-c,0.9,1200\n{t},hall-d,0.9,1200\n",
+            t = "2026-07-15T00:00:00Z"
+        );
+        let table = LoadTable::parse("caps.csv", &text).unwrap();
+        let spec = LoadSpec::Csv {
+            file: "caps.csv".into(),
+        };
+        let options = RunOptions::new(start(), 3600.0, 60.0, Resolution::Hall);
+        let weather = campus.load_weather().unwrap();
+        let err = Simulation::new(&campus, weather, &spec, Some(&table), &[], options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("caps.csv") && err.contains("hall-a") && err.contains("outside the caps"),
+            "{cap}: {err}"
+        );
+    }
+}
