@@ -85,13 +85,25 @@ impl RackModel {
 
     /// The hottest GPU die of a rack read as drawing `rack_power_w` with its coolant
     /// leaving at `outlet_c`, °C: what a plant's meters tell of a rack whose GPUs report
-    /// nothing. The GPU share of the reading is taken with the hosts at idle, the most it
-    /// can be, so while its GPUs are up the estimate never reads cooler than the rack runs;
-    /// it is exact at idle and within `(host_max − host_idle)·R/n` above the truth at full
-    /// load.
+    /// nothing. The utilisation is read from the power as if the GPUs ran uncapped at
+    /// TDP (`P = n·(idle + u·(tdp − idle)) + host(u)`), and the GPU share is what the
+    /// hosts at that utilisation leave. A cap below TDP or throttling means a higher true
+    /// utilisation for the same power, hence more host power and less GPU power, so
+    /// while the GPUs are up the estimate never reads cooler than the rack runs; it is
+    /// exact for uncapped, unthrottled GPUs, and never more than
+    /// `(host_max − host_idle)·R/n` above the truth.
     pub fn hottest_gpu_c(&self, rack_power_w: f64, outlet_c: f64) -> f64 {
-        let gpu_w = ((rack_power_w - self.host_idle_w) / self.gpus).clamp(0.0, self.gpu.tdp_w);
-        outlet_c + gpu_w * self.gpu.resistance_k_per_w
+        let gpu = &self.gpu;
+        let host_range_w = self.host_max_w - self.host_idle_w;
+        let per_utilisation_w = self.gpus * (gpu.tdp_w - gpu.idle_w) + host_range_w;
+        let idle_rack_w = self.gpus * gpu.idle_w + self.host_idle_w;
+        let utilisation = if per_utilisation_w > 0.0 {
+            ((rack_power_w - idle_rack_w) / per_utilisation_w).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let gpu_w = ((rack_power_w - self.host_w(utilisation)) / self.gpus).clamp(0.0, gpu.tdp_w);
+        outlet_c + gpu_w * gpu.resistance_k_per_w
     }
 
     /// The steady state of a rack fed coolant at `inlet_c` with capacity rate
@@ -187,23 +199,30 @@ mod tests {
     }
 
     #[test]
-    fn analytic_hottest_gpu_from_the_meters_is_exact_at_idle() {
+    fn analytic_hottest_gpu_from_the_meters_is_exact_for_uncapped_gpus() {
         let rack = nvl72();
-        let p = rack.operate(0.0, 1200.0, 40.0);
-        // Idle: 200 W a GPU, the die 200 W × R above the coolant.
-        let die_c = rack.hottest_gpu_c(p.power_w, 40.0);
-        assert!(
-            (die_c - p.gpu.die_temp_c).abs() < 1e-9,
-            "{die_c} vs {}",
-            p.gpu.die_temp_c
-        );
-        assert!((die_c - (40.0 + 200.0 * rack.gpu.resistance_k_per_w)).abs() < 1e-9);
-        // Full load at an 800 W cap: the hosts' 21.6 kW above idle read as 300 W more a
-        // GPU (at 1200 W the reading is held to the TDP, and is exact again).
-        let p = rack.operate(1.0, 800.0, 40.0);
-        let over_k = rack.hottest_gpu_c(p.power_w, 40.0) - p.gpu.die_temp_c;
+        for u in [0.0, 0.3, 0.7, 1.0] {
+            let p = rack.operate(u, 1200.0, 40.0);
+            let die_c = rack.hottest_gpu_c(p.power_w, 40.0);
+            assert!(
+                (die_c - p.gpu.die_temp_c).abs() < 1e-9,
+                "u {u}: {die_c} vs {}",
+                p.gpu.die_temp_c
+            );
+        }
+        // Idle by hand: 200 W a GPU, the die 200 W × R above the coolant.
+        let idle = rack.operate(0.0, 1200.0, 40.0);
+        let by_hand_c = 40.0 + 200.0 * rack.gpu.resistance_k_per_w;
+        assert!((rack.hottest_gpu_c(idle.power_w, 40.0) - by_hand_c).abs() < 1e-9);
+        // Capped at 800 W and fully busy, the same power reads as uncapped GPUs at a lower
+        // utilisation: a little too warm, never too cool.
+        let capped = rack.operate(1.0, 800.0, 40.0);
+        let over_k = rack.hottest_gpu_c(capped.power_w, 40.0) - capped.gpu.die_temp_c;
         let bound_k = (rack.host_max_w - rack.host_idle_w) / rack.gpus * rack.gpu.resistance_k_per_w;
-        assert!((over_k - bound_k).abs() < 1e-9, "{over_k} vs {bound_k}");
+        assert!(
+            over_k > 0.0 && over_k < bound_k,
+            "{over_k} K over, bound {bound_k} K"
+        );
     }
 
     proptest! {
