@@ -172,9 +172,13 @@ impl Scenario {
 
     /// Parses and checks scenario TOML; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Scenario> {
-        let de = toml::de::Deserializer::parse(text).map_err(|e| Error::parse(file, e))?;
-        let scenario: Scenario = serde_path_to_error::deserialize(de)
-            .map_err(|e| Error::parse(file, format!("{}: {}", e.path(), e.inner())))?;
+        let de = toml::de::Deserializer::parse(text).map_err(|e| Error::toml(file, text, &e))?;
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            Error::parse(
+                file,
+                format!("{}: {}", e.path(), crate::error::toml_reason(text, e.inner())),
+            )
+        })?;
         let mut p = Problems::new();
         scenario.validate(&mut p);
         p.into_result(file)?;

@@ -206,9 +206,13 @@ impl ServiceConfig {
 
     /// Parses and validates TOML `text`; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<Self> {
-        let de = toml::de::Deserializer::parse(text).map_err(|e| Error::parse(file, e))?;
-        let config: ServiceConfig = serde_path_to_error::deserialize(de)
-            .map_err(|e| Error::parse(file, format!("{}: {}", e.path(), e.inner())))?;
+        let de = toml::de::Deserializer::parse(text).map_err(|e| Error::toml(file, text, &e))?;
+        let config: ServiceConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            Error::parse(
+                file,
+                format!("{}: {}", e.path(), crate::error::toml_reason(text, e.inner())),
+            )
+        })?;
         config.validate().into_result(file)?;
         Ok(config)
     }

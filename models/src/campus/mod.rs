@@ -70,7 +70,7 @@ impl Campus {
     /// Parses campus TOML text; `origin` names it in errors and resolves relative paths.
     pub fn from_toml(text: &str, origin: Origin) -> Result<Campus> {
         let file = origin.display_name();
-        let mut root: toml::Table = toml::from_str(text).map_err(|e| Error::parse(&file, e))?;
+        let mut root: toml::Table = toml::from_str(text).map_err(|e| Error::toml(&file, text, &e))?;
         let mut problems = Problems::new();
         catalog::resolve_references(&mut root, Catalog::builtin()?, &mut problems);
         problems.into_result(&file)?;

@@ -173,3 +173,14 @@ fn a_cdu_rating_of_1e308_kw_is_refused_with_its_file_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn an_over_long_toml_line_is_quoted_once_and_cut() {
+    let text = format!("[site]\nname = \"{}\" garbage\n", "x".repeat(2_000_000));
+    let err = load_text(&text).unwrap_err().to_string();
+    assert!(err.len() < 400, "{} bytes of message", err.len());
+    assert!(
+        err.contains("bad.toml") && err.contains("line 2, column"),
+        "{err}"
+    );
+}

@@ -249,8 +249,13 @@ impl PointMapSpec {
     /// Reads a point map from TOML text; `file` names it in errors. Every problem is
     /// reported with its path.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self> {
-        let de = toml::Deserializer::parse(text).map_err(|e| Error::parse(file, e))?;
-        let spec: PointMapSpec = serde_path_to_error::deserialize(de).map_err(|e| Error::parse(file, e))?;
+        let de = toml::Deserializer::parse(text).map_err(|e| Error::toml(file, text, &e))?;
+        let spec: PointMapSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            Error::parse(
+                file,
+                format!("{}: {}", e.path(), crate::error::toml_reason(text, e.inner())),
+            )
+        })?;
         spec.validate().into_result(file)?;
         Ok(spec)
     }
