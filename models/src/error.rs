@@ -223,6 +223,31 @@ impl fmt::Display for Problems {
     }
 }
 
+/// The reason of a TOML error, placed by line and column where the parser knows them,
+/// with at most 120 characters of the line around the column.
+pub fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    const AROUND: usize = 60;
+    let reason = error.message().trim_end();
+    let Some(at) = error.span().map(|s| s.start.min(text.len())) else {
+        return reason.to_string();
+    };
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[..at].matches('\n').count() + 1;
+    let column = text[line_start..at].chars().count() + 1;
+    let chars: Vec<char> = text[line_start..line_end].chars().collect();
+    let from = (column - 1).saturating_sub(AROUND);
+    let to = (column - 1 + AROUND).min(chars.len());
+    let mut near: String = chars[from..to].iter().collect();
+    if from > 0 {
+        near.insert(0, '…');
+    }
+    if to < chars.len() {
+        near.push('…');
+    }
+    format!("line {line}, column {column}: {reason} (near `{}`)", near.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,29 +279,4 @@ mod tests {
         p.finite("d", f64::INFINITY);
         assert_eq!(p.len(), 4);
     }
-}
-
-/// The reason of a TOML error, placed by line and column where the parser knows them,
-/// with at most 120 characters of the line around the column.
-pub fn toml_reason(text: &str, error: &toml::de::Error) -> String {
-    const AROUND: usize = 60;
-    let reason = error.message().trim_end();
-    let Some(at) = error.span().map(|s| s.start.min(text.len())) else {
-        return reason.to_string();
-    };
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    let line = text[..at].matches('\n').count() + 1;
-    let column = text[line_start..at].chars().count() + 1;
-    let chars: Vec<char> = text[line_start..line_end].chars().collect();
-    let from = (column - 1).saturating_sub(AROUND);
-    let to = (column - 1 + AROUND).min(chars.len());
-    let mut near: String = chars[from..to].iter().collect();
-    if from > 0 {
-        near.insert(0, '…');
-    }
-    if to < chars.len() {
-        near.push('…');
-    }
-    format!("line {line}, column {column}: {reason} (near `{}`)", near.trim())
 }

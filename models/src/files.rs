@@ -22,18 +22,29 @@ pub fn read_text(path: &Path) -> Result<String> {
     text(&path.display().to_string(), read(path)?)
 }
 
+/// Largest key, certificate or CA file read, bytes: PEM files are kilobytes.
+pub const MAX_PEM_BYTES: u64 = 1 << 20;
+
 /// The bytes of `path`, refusing more than `limit`.
 pub fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let io = |reason| Error::Io {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
+    read_io(path, limit).map_err(|reason| match reason.kind() {
+        std::io::ErrorKind::FileTooLarge => Error::parse(path.display().to_string(), reason),
+        _ => Error::Io {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })
+}
+
+/// As [`read_at_most`], for callers that report an `io::Error`: a file over `limit` is
+/// `ErrorKind::FileTooLarge`, with the limit in its message.
+pub fn read_io(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(Error::parse(
-            path.display().to_string(),
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
             format!("larger than {} MiB, the most an input file may be", limit >> 20),
         ));
     }
@@ -70,6 +81,13 @@ mod tests {
             err.contains("/dev/zero") && err.contains("larger than 1 MiB"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_certificate_path_of_dev_zero_stops_at_the_pem_cap() {
+        let err = read_io(Path::new("/dev/zero"), MAX_PEM_BYTES).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
     }
 
     #[test]

@@ -136,6 +136,15 @@ async fn a_bad_body_is_a_400_naming_the_field() {
             "events[0]",
         ),
         (r#"{"hours": 1e9}"#, "hours"),
+        // The scenario file's rules hold for a what-if's events too.
+        (
+            r#"{"events": [{"kind": "chiller_trip", "at_s": -5, "chillers": 1}]}"#,
+            "events[0].at_s",
+        ),
+        (
+            r#"{"events": [{"kind": "cdu_pump_trip", "at_s": 0, "hall": "h", "cdu": 1, "residual_flow_frac": 2}]}"#,
+            "events[0].residual_flow_frac",
+        ),
         // serde's derive would take a struct written as an array, field by field.
         ("[]", "."),
         (r#"{"events": [["chiller_trip", 0, null, 1]]}"#, "events"),

@@ -40,7 +40,7 @@ pub enum TlsError {
 /// The acceptor for the PEM certificate chain at `cert` and the PKCS #8 PEM key at `key`.
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let read = |p: &Path| {
-        std::fs::read(p).map_err(|reason| TlsError::Read {
+        models::files::read_io(p, models::files::MAX_PEM_BYTES).map_err(|reason| TlsError::Read {
             path: p.display().to_string(),
             reason,
         })

@@ -114,9 +114,11 @@ impl BrokerOptions {
         }
         let config = match &self.ca_file {
             Some(path) => {
-                let ca = std::fs::read(path).map_err(|reason| Error::Io {
-                    what: format!("reading CA file {}", path.display()),
-                    reason,
+                let ca = models::files::read_io(path, models::files::MAX_PEM_BYTES).map_err(|reason| {
+                    Error::Io {
+                        what: format!("reading CA file {}", path.display()),
+                        reason,
+                    }
                 })?;
                 rumqttc::TlsConfiguration::SimpleNative {
                     ca,

@@ -150,6 +150,17 @@ pub async fn start_whatif(
             return Err(ApiError::bad_request("must be a number of hours from 0.01 to 168").field("hours"));
         }
     }
+    // The scenario file's own rules (times ≥ 0, durations > 0, fractions within 0–1, …):
+    // an event breaking one is the client's mistake, named by its field.
+    let scenario = models::scenario::Scenario {
+        events: request.events.clone(),
+        ..Default::default()
+    };
+    let mut problems = models::Problems::new();
+    scenario.validate(&mut problems);
+    if let Some(first) = problems.iter().next() {
+        return Err(ApiError::bad_request(first.message.clone()).field(first.path.clone()));
+    }
     let id = state.inner.control.start_whatif(request)?;
     Ok((StatusCode::ACCEPTED, axum::Json(WhatIfStarted { id })))
 }
