@@ -22,33 +22,24 @@ struct Asset {
     bytes: &'static [u8],
 }
 
+/// A file of `web/ui/`, compiled in.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("../ui/", $name)),
+        }
+    };
+}
+
 /// Every file, by its name under `/ui/` (the page itself is `/`).
 const ASSETS: [Asset; 5] = [
-    Asset {
-        name: "index.html",
-        content_type: "text/html; charset=utf-8",
-        bytes: include_bytes!("../ui/index.html"),
-    },
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../ui/app.js"),
-    },
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../ui/style.css"),
-    },
-    Asset {
-        name: "vendor/uPlot.iife.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../ui/vendor/uPlot.iife.min.js"),
-    },
-    Asset {
-        name: "vendor/uPlot.min.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../ui/vendor/uPlot.min.css"),
-    },
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("app.js", "text/javascript; charset=utf-8"),
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("vendor/uPlot.iife.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/uPlot.min.css", "text/css; charset=utf-8"),
 ];
 
 /// Paths the token check lets through: the page and its files.

@@ -10,8 +10,8 @@ use crate::error::Problems;
 
 /// Most racks in a hall: 20,000 racks of 120 kW are 2.4 GW, beyond any hall built.
 pub const MAX_RACKS_PER_HALL: u32 = 20_000;
-/// Most racks on a campus: 100,000 (a rack-resolved model holds a few kilobytes a rack,
-/// so this bounds it to some hundreds of megabytes).
+/// Most racks on a campus: 100,000, twelve times the 1 GW benchmark campus (8,000 racks
+/// at rack resolution), so that a rack-resolved model stays within a machine's memory.
 pub const MAX_RACKS: u64 = 100_000;
 /// Most GPUs in a rack: 1,024 (the densest racks announced hold 576).
 pub const MAX_GPUS_PER_RACK: u32 = 1024;

@@ -17,9 +17,9 @@ pub const PROBABILITY_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Most slots in a problem: a leap year of 15-minute slots.
 pub const MAX_SLOTS: usize = 366 * 96;
-/// Most (job, hall, slot) cells in a problem: about thirteen times 1,000 jobs × 4 halls ×
-/// 96 slots, which solves in a minute in 2 GB; a problem past this would not fit a
-/// machine's memory or a planning cycle.
+/// Most (job, hall, slot) cells in a problem: thirteen times 1,000 jobs × 4 halls × 96
+/// slots, the largest benchmark (about a minute to solve); a problem past this would not
+/// fit a planning cycle.
 pub const MAX_CELLS: usize = 5_000_000;
 /// Largest magnitude of a number in a problem: the solver takes 1e20 as infinity and
 /// loses precision long before; no power, energy or price of a campus comes near 1e15.

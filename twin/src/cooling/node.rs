@@ -94,14 +94,16 @@ mod tests {
     fn stored_against_integrated(rate: fn(&ThermalNode, f64, f64, f64, f64) -> f64) -> f64 {
         use ode_solvers::{DVector, Dopri5, System};
         const FLOW_W_PER_K: f64 = 8_000.0;
-        let inlet_c = |t: f64| 30.0 + 5.0 * (t / 60.0).sin();
-        let heat_w = |t: f64| 60_000.0 + 20_000.0 * (t / 45.0).cos();
+        fn inlet_c(t: f64) -> f64 {
+            30.0 + 5.0 * (t / 60.0).sin()
+        }
+        fn heat_w(t: f64) -> f64 {
+            60_000.0 + 20_000.0 * (t / 45.0).cos()
+        }
         struct Driven(ThermalNode, fn(&ThermalNode, f64, f64, f64, f64) -> f64);
         impl System<f64, DVector<f64>> for Driven {
             fn system(&self, t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
-                let inlet = 30.0 + 5.0 * (t / 60.0).sin();
-                let heat = 60_000.0 + 20_000.0 * (t / 45.0).cos();
-                dy[0] = (self.1)(&self.0, y[0], FLOW_W_PER_K, inlet, heat);
+                dy[0] = (self.1)(&self.0, y[0], FLOW_W_PER_K, inlet_c(t), heat_w(t));
             }
         }
         let node = ThermalNode::new(400_000.0);

@@ -60,8 +60,7 @@ pub(crate) use integrate::Integrator;
 /// Segment length of the warm-up, s.
 const WARMUP_SEGMENT_S: f64 = 60.0;
 
-/// Longest run, h: ten years, beyond any plan or siting study; a year at hall resolution
-/// takes seconds, ten years minutes.
+/// Longest run, h: ten years, beyond any plan or siting study.
 pub const MAX_DURATION_H: f64 = 87_600.0;
 /// Shortest output step, s: below it the steps no longer resolve anything the plant
 /// does (a training swing's iteration is seconds).
