@@ -20,6 +20,17 @@ pub enum Error {
         /// chain says it once).
         reason: rusqlite::Error,
     },
+    /// The store file is damaged: shorter than its header says (a copy cut short), or
+    /// pages that do not read back as SQLite wrote them. Nothing is written to it.
+    #[error(
+        "store {path} is damaged: {why}. `campustwin store check {path}` lists what is wrong; restore the store from a copy or move it aside"
+    )]
+    Damaged {
+        /// The store file.
+        path: String,
+        /// What was found.
+        why: String,
+    },
     /// A chunk of stored readings does not decode: the store file is damaged.
     #[error("store {path}: chunk {chunk_id} is corrupt: {reason}")]
     Chunk {
@@ -101,6 +112,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the store could not write for want of space: the disk is full, or the
+    /// store reached its size limit. Retrying succeeds once space returns.
+    pub fn is_store_full(&self) -> bool {
+        matches!(self, Error::Store { reason, .. }
+            if reason.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull))
+    }
+
     /// What kind of failure this is. The store busy or locked beyond its timeout, the
     /// broker and the InfluxDB server are unavailable (try again); a configuration or
     /// query argument is bad input; a missing store, point or forecast is not found; a
@@ -112,7 +130,7 @@ impl Error {
                 Some(Code::DatabaseBusy | Code::DatabaseLocked) => ErrorKind::Unavailable,
                 _ => ErrorKind::Internal,
             },
-            Error::Chunk { .. } | Error::ForecastBody { .. } => ErrorKind::Internal,
+            Error::Chunk { .. } | Error::ForecastBody { .. } | Error::Damaged { .. } => ErrorKind::Internal,
             Error::Config(_) | Error::Query(_) | Error::NotAStore { .. } => ErrorKind::BadInput,
             Error::PointMap(e) => e.kind(),
             Error::Mqtt(_) | Error::Sink(_) | Error::Outdated { .. } => ErrorKind::Unavailable,
@@ -152,6 +170,13 @@ mod tests {
                 ErrorKind::Unavailable,
             ),
             (store(sqlite(rusqlite::ffi::SQLITE_CORRUPT)), ErrorKind::Internal),
+            (
+                Error::Damaged {
+                    path: "s.db".into(),
+                    why: "x".into(),
+                },
+                ErrorKind::Internal,
+            ),
             (store(rusqlite::Error::QueryReturnedNoRows), ErrorKind::Internal),
             (Error::Config("x".into()), ErrorKind::BadInput),
             (Error::Query("x".into()), ErrorKind::BadInput),
@@ -166,5 +191,17 @@ mod tests {
         ] {
             assert_eq!(e.kind(), kind, "{e:?}");
         }
+    }
+
+    #[test]
+    fn only_a_full_disk_is_a_full_store() {
+        let store = |code| Error::Store {
+            path: "s.db".into(),
+            reason: sqlite(code),
+        };
+        assert!(store(rusqlite::ffi::SQLITE_FULL).is_store_full());
+        assert!(!store(rusqlite::ffi::SQLITE_IOERR).is_store_full());
+        assert!(!store(rusqlite::ffi::SQLITE_BUSY).is_store_full());
+        assert!(!Error::Config("x".into()).is_store_full());
     }
 }

@@ -32,7 +32,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::mqtt::intake::{self, IntakeConfig, IntakeStats, ReadingsTx};
 use crate::sink::{self, SinkConfig};
@@ -120,7 +120,14 @@ impl Ingest {
         let sink_task = config.influx.map(|cfg| {
             let path = config.store.clone();
             let rx = stop_rx.clone();
-            tokio::spawn(async move { sink::run(cfg, path, stopped(rx)).await })
+            tokio::spawn(async move {
+                let outcome = sink::run(cfg, path, stopped(rx)).await;
+                if let Err(e) = &outcome {
+                    // Said when it happens: the readings stay spooled in the store.
+                    error!(error = %e, "InfluxDB sink stopped; readings stay in the store, unforwarded.");
+                }
+                outcome
+            })
         });
         info!(subscriptions = ?config.intake.subscriptions(), store = %config.store.display(), "Ingest running.");
         let report = config
@@ -147,10 +154,8 @@ impl Ingest {
         // Also when the intake ended on an error before any shutdown.
         let _ = stop_tx.send(true);
         if let Some(task) = sink_task {
-            match task.await {
-                Ok(Err(e)) => warn!(error = %e, "InfluxDB sink stopped."),
-                Err(e) => warn!(error = %e, "InfluxDB sink task failed."),
-                Ok(Ok(())) => {}
+            if let Err(e) = task.await {
+                warn!(error = %e, "InfluxDB sink task failed.");
             }
         }
         result

@@ -62,10 +62,12 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod check;
 pub mod chunk;
 mod forecast;
 mod reader;
 
+pub use check::{CheckReport, check};
 pub use forecast::ForecastLog;
 pub use reader::{HistoryPage, LatestReading, PointSummary, Reader};
 
@@ -129,7 +131,7 @@ pub struct Committed {
 }
 
 /// What one retention pass did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Maintained {
     /// Raw readings folded into buckets and deleted.
     pub downsampled: u64,
@@ -294,10 +296,16 @@ fn ts_of(ms: i64) -> DateTime<Utc> {
 
 impl Store {
     /// Opens (creating if needed) the store at `path`; a store with the readings table of
-    /// earlier versions is migrated into chunks first.
+    /// earlier versions is migrated into chunks first. A damaged file (cut short, or pages
+    /// SQLite's `quick_check` finds wrong) is [`Error::Damaged`], and nothing is written.
     pub fn open(path: &Path, durability: Durability) -> Result<Self> {
         let err = store_err(path);
         let mut conn = Connection::open(path).map_err(&err)?;
+        // Checked before the first write (the journal mode is written in the header).
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(&err)?;
+        check::check_file(&conn, path)?;
+        check::quick_check(&conn, path)?;
         let sync = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -1155,10 +1163,22 @@ fn upgrade(conn: &mut Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A SQLite error on the store at `path`: [`Error::Damaged`] where SQLite found the file
+/// corrupt, [`Error::Store`] otherwise.
 fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |reason| Error::Store {
-        path: path.display().to_string(),
-        reason,
+    move |reason| match reason.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotAStore {
+            path: path.display().to_string(),
+            why: "not an SQLite database".to_owned(),
+        },
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => Error::Damaged {
+            path: path.display().to_string(),
+            why: reason.to_string(),
+        },
+        _ => Error::Store {
+            path: path.display().to_string(),
+            reason,
+        },
     }
 }
 

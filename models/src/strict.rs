@@ -59,23 +59,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Event;
+    use crate::scenario::{CduPumpTrip, Event};
 
     #[test]
     fn an_event_written_as_an_array_is_refused_and_as_a_table_taken() {
-        let array = r#"[["cdu_pump_trip", 60.0, null, "hall-a", 1, 0.0]]"#;
+        let array = r#"[[60.0, null, "hall-a", 1, 0.0]]"#;
         assert!(
-            serde_json::from_str::<Vec<Event>>(array).is_ok(),
+            serde_json::from_str::<Vec<CduPumpTrip>>(array).is_ok(),
             "serde's derive takes it"
         );
         let mut de = serde_json::Deserializer::from_str(array);
-        let err = objects::<_, Event>(&mut de).unwrap_err();
+        let err = objects::<_, CduPumpTrip>(&mut de).unwrap_err();
         assert!(err.to_string().contains("expected an object"), "{err}");
+        // An event reads only a table: its `kind` comes first.
+        let tagged = r#"[["cdu_pump_trip", 60.0, null, "hall-a", 1, 0.0]]"#;
+        assert!(serde_json::from_str::<Vec<Event>>(tagged).is_err());
 
         let table = r#"[{"kind": "cdu_pump_trip", "at_s": 60, "hall": "hall-a", "cdu": 1}]"#;
         let mut de = serde_json::Deserializer::from_str(table);
         let events = objects::<_, Event>(&mut de).unwrap();
-        assert!(matches!(events[0], Event::CduPumpTrip { cdu: 1, .. }));
+        assert!(matches!(
+            events[0],
+            Event::CduPumpTrip(CduPumpTrip { cdu: 1, .. })
+        ));
     }
 
     #[test]

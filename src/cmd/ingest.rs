@@ -55,12 +55,9 @@ pub struct Args {
     /// a crash of the process, not of the machine.
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     pub durability: String,
-    /// Days of raw readings to keep before they are downsampled.
-    #[arg(long, default_value_t = 7.0)]
-    pub raw_retention_days: f64,
-    /// Width of a downsampled bucket, seconds.
-    #[arg(long, default_value_t = 300)]
-    pub bucket_s: i64,
+    /// How long readings are kept.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// Campus the twin estimator follows (its points are the readings' points); the
     /// shipped example campus when absent.
     #[arg(long)]
@@ -72,9 +69,36 @@ pub struct Args {
     /// rewritten every second.
     #[arg(long)]
     pub state_out: Option<PathBuf>,
+}
+
+/// How long a store keeps readings: of `ingest` and `store maintain`.
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    /// Days of raw readings to keep before they are downsampled.
+    #[arg(long, default_value_t = 7.0)]
+    pub raw_retention_days: f64,
+    /// Width of a downsampled bucket, seconds.
+    #[arg(long, default_value_t = 300)]
+    pub bucket_s: i64,
     /// Days of downsampled buckets to keep.
     #[arg(long, default_value_t = 400.0)]
     pub downsampled_retention_days: f64,
+}
+
+impl RetentionArgs {
+    /// The retention these arguments give, each problem named by its flag.
+    pub fn retention(&self) -> models::Result<Retention> {
+        let mut problems = models::Problems::new();
+        problems.positive("--raw-retention-days", self.raw_retention_days);
+        problems.positive("--downsampled-retention-days", self.downsampled_retention_days);
+        problems.check(self.bucket_s > 0, "--bucket-s", "must be > 0");
+        problems.into_result("arguments")?;
+        Ok(Retention {
+            raw_max_age_s: (self.raw_retention_days * 86_400.0) as i64,
+            bucket_s: self.bucket_s,
+            downsampled_max_age_s: (self.downsampled_retention_days * 86_400.0) as i64,
+        })
+    }
 }
 
 /// Runs until SIGINT or SIGTERM; then prints a JSON summary on stdout.
@@ -110,17 +134,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .bad_input();
         }
     }
-    let mut problems = models::Problems::new();
-    problems.positive("--raw-retention-days", args.raw_retention_days);
-    problems.positive("--downsampled-retention-days", args.downsampled_retention_days);
-    problems.check(args.bucket_s > 0, "--bucket-s", "must be > 0");
-    problems.check(args.inflight > 0, "--inflight", "must be > 0");
-    problems.into_result("arguments").bad_input()?;
-    let retention = Retention {
-        raw_max_age_s: (args.raw_retention_days * 86_400.0) as i64,
-        bucket_s: args.bucket_s,
-        downsampled_max_age_s: (args.downsampled_retention_days * 86_400.0) as i64,
-    };
+    if args.inflight == 0 {
+        return Err(anyhow::anyhow!("--inflight: must be > 0")).bad_input();
+    }
+    let retention = args.retention.retention().bad_input()?;
 
     let estimator = if args.no_estimator {
         None

@@ -15,7 +15,7 @@ use models::telemetry::{PointId, Reading};
 use crate::support::{self, Mosquitto, TempDir, VictoriaMetrics};
 
 /// `n` readings of 50 rack power points, one millisecond apart, ending a few seconds ago.
-fn readings(n: usize, offset: usize) -> Vec<Reading> {
+pub(crate) fn readings(n: usize, offset: usize) -> Vec<Reading> {
     let base_ms = Utc::now().timestamp_millis() - 60_000;
     (offset..offset + n)
         .map(|i| Reading {
@@ -26,7 +26,7 @@ fn readings(n: usize, offset: usize) -> Vec<Reading> {
         .collect()
 }
 
-fn keys(readings: &[Reading]) -> HashSet<(String, i64)> {
+pub(crate) fn keys(readings: &[Reading]) -> HashSet<(String, i64)> {
     readings
         .iter()
         .map(|r| (r.point.as_str().to_owned(), r.ts.timestamp_millis()))
@@ -35,7 +35,7 @@ fn keys(readings: &[Reading]) -> HashSet<(String, i64)> {
 
 /// Every (point, ts) in the store, and the number of readings stored (decoded from its
 /// chunks, read-only beside the running ingest).
-fn stored(path: &Path) -> (HashSet<(String, i64)>, usize) {
+pub(crate) fn stored(path: &Path) -> (HashSet<(String, i64)>, usize) {
     let Ok(conn) = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return (HashSet::new(), 0);
@@ -61,7 +61,7 @@ fn stored(path: &Path) -> (HashSet<(String, i64)>, usize) {
 }
 
 /// A `campustwin ingest` child process logging to a file.
-struct Ingest {
+pub(crate) struct Ingest {
     child: Option<Child>,
     log: PathBuf,
     args: Vec<String>,
@@ -69,20 +69,20 @@ struct Ingest {
 }
 
 impl Ingest {
-    fn start(dir: &Path, name: &str, args: &[&str]) -> Self {
+    pub(crate) fn start(dir: &Path, name: &str, args: &[&str]) -> Self {
         Self::start_with_env(dir, name, args, &[])
     }
 
     /// Starts it with variables `env` added to its environment, and waits until it has
     /// subscribed.
-    fn start_with_env(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_with_env(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let i = Self::launch(dir, name, args, env);
         i.wait_for_log("Subscribed.", 1);
         i
     }
 
     /// Starts it without waiting for anything.
-    fn launch(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn launch(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut i = Self {
             child: None,
             log: dir.join(format!("{name}.log")),
@@ -93,7 +93,7 @@ impl Ingest {
         i
     }
 
-    fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -111,11 +111,11 @@ impl Ingest {
         self.child = Some(child);
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_for_log(&self, needle: &str, times: usize) {
+    pub(crate) fn wait_for_log(&self, needle: &str, times: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.log_text().matches(needle).count() < times {
             assert!(
@@ -127,20 +127,25 @@ impl Ingest {
         }
     }
 
-    fn kill(&mut self) {
+    /// The running process, taken out of this handle (to stop and wait for it by hand).
+    pub(crate) fn take_child(&mut self) -> Child {
+        self.child.take().expect("running")
+    }
+
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             support::stop_child(&mut child, true);
         }
     }
 
     /// SIGTERM; returns the JSON summary it printed last.
-    fn stop(&mut self) -> serde_json::Value {
+    pub(crate) fn stop(&mut self) -> serde_json::Value {
         let mut lines = self.stop_with_alarms();
         lines.pop().expect("a JSON summary on stdout")
     }
 
     /// SIGTERM; returns every JSON line it printed: the alarms, then the summary.
-    fn stop_with_alarms(&mut self) -> Vec<serde_json::Value> {
+    pub(crate) fn stop_with_alarms(&mut self) -> Vec<serde_json::Value> {
         let child = self.child.take().expect("running");
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
@@ -168,7 +173,7 @@ impl Drop for Ingest {
 
 /// Waits until the store holds `n` rows (at most 60 s), then checks it holds exactly
 /// `want`, each once.
-fn assert_exactly_once(store: &Path, want: &HashSet<(String, i64)>, ingest: &Ingest) {
+pub(crate) fn assert_exactly_once(store: &Path, want: &HashSet<(String, i64)>, ingest: &Ingest) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (got, rows) = stored(store);
@@ -187,7 +192,7 @@ fn assert_exactly_once(store: &Path, want: &HashSet<(String, i64)>, ingest: &Ing
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -197,7 +202,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Publishes `readings` in batches of `batch` at `rate` readings/s, calling `midway`
 /// once after the message numbered `at`; returns the readings the broker acknowledged.
-fn publish(
+pub(crate) fn publish(
     url: &str,
     client_id: &str,
     readings: &[Reading],
@@ -211,7 +216,7 @@ fn publish(
 }
 
 /// [`publish`] to a broker reached with `broker`.
-fn publish_to(
+pub(crate) fn publish_to(
     broker: &BrokerOptions,
     readings: &[Reading],
     batch: usize,

@@ -6,4 +6,5 @@ mod ingest;
 mod optimize;
 mod serve;
 mod simulate;
+mod storage;
 mod support;

@@ -20,7 +20,7 @@
 //! assert!((read[0].unwrap() - 30.1).abs() < 1e-12); // 3.6 K/h for 100 s
 //! ```
 
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, Event};
 use models::telemetry::{PointId, Quantity, Reading, TimedReadings};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -249,13 +249,13 @@ impl std::str::FromStr for FaultSpec {
                 if !(0.0..1.0).contains(&frac) {
                     return Err(format!("flow fraction {frac} must be in [0, 1)"));
                 }
-                Ok(FaultSpec::Plant(Event::CduPumpTrip {
+                Ok(FaultSpec::Plant(Event::CduPumpTrip(CduPumpTrip {
                     at_s: from_s,
                     duration_s: None,
                     hall: hall.to_owned(),
                     cdu,
                     residual_flow_frac: frac,
-                }))
+                })))
             }
             _ => Err(format!(
                 "`{text}`: expected drift:POINT:RATE_PER_H[@AT_S], stuck:POINT[@AT_S] or \
@@ -344,13 +344,13 @@ mod fault_tests {
         );
         assert_eq!(
             "pump:hall-b/cdu-03:0.4@5".parse(),
-            Ok(FaultSpec::Plant(Event::CduPumpTrip {
+            Ok(FaultSpec::Plant(Event::CduPumpTrip(CduPumpTrip {
                 at_s: 5.0,
                 duration_s: None,
                 hall: "hall-b".into(),
                 cdu: 3,
                 residual_flow_frac: 0.4
-            }))
+            })))
         );
     }
 

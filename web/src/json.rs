@@ -53,16 +53,20 @@ where
 }
 
 /// Parses JSON `bytes` into `T`, naming the field of the first mistake. Every body is
-/// an object: an array is refused, though serde's derive would take it field by field.
+/// one object: an array is refused, though serde's derive would take it field by field,
+/// and so is anything but white space after the object.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de)
+    let value = serde_path_to_error::deserialize(&mut *de)
         .map(|Object(value)| value)
         .map_err(|e| {
             let path = e.path().to_string();
             let error = ApiError::bad_request(e.inner().to_string());
             if path == "." { error } else { error.field(path) }
-        })
+        })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("the body holds more than one JSON value: {e}")))?;
+    Ok(value)
 }
 
 /// The parameters of a query string, each read at most once by name: parameters the
@@ -243,5 +247,24 @@ mod tests {
         let err = parse::<Body>(br#"{"events": [{"at_s": 1}, {"at_s": "x"}]}"#).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("events[1].at_s"));
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_body_with_text_after_its_object_is_refused() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            hours: f64,
+        }
+        assert!(parse::<Body>(b"{\"hours\": 1}  \n").is_ok());
+        for body in [&b"{\"hours\": 1} trailing"[..], b"{\"hours\": 1}{\"hours\": 2}"] {
+            let err = parse::<Body>(body).unwrap_err();
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert!(
+                err.message.contains("more than one JSON value"),
+                "{}",
+                err.message
+            );
+        }
     }
 }

@@ -19,7 +19,7 @@ use tracing::{debug, error, info, warn};
 use super::client::{self, Event, Message};
 use super::options::BrokerOptions;
 use crate::pipeline::{DeadLetter, deadletter_topic};
-use crate::store::{Retention, Store};
+use crate::store::{Committed, Retention, Store};
 use crate::{Clock, Error, Pipeline, Reason, Result};
 
 /// How the intake runs.
@@ -288,6 +288,65 @@ impl LogWindow {
     }
 }
 
+/// Attempts at a commit that fails for a reason other than a full disk.
+const COMMIT_ATTEMPTS: u32 = 10;
+
+/// Commits a batch, retrying: a full disk (or store size limit) indefinitely, since space
+/// may be freed at any time and nothing is acknowledged meanwhile, so the broker keeps the
+/// messages (and the intake's queue pushes back on it); any other failure
+/// [`COMMIT_ATTEMPTS`] times. A shutdown while the disk is full ends the wait with an
+/// error: the batch stays unacknowledged and the broker redelivers it.
+fn commit_with_retry(store: &mut Store, batch: &[Work], rx: &flume::Receiver<Work>) -> Result<Committed> {
+    let mut attempt = 0u32;
+    let mut full_since: Option<Instant> = None;
+    let mut last_full_log = Instant::now();
+    loop {
+        let readings = batch.iter().flat_map(|w| w.readings.iter());
+        let rejected = batch.iter().flat_map(|w| w.rejected.iter().copied());
+        let e = match store.commit(readings, rejected) {
+            Ok(c) => {
+                if let Some(since) = full_since {
+                    info!(
+                        waited_s = since.elapsed().as_secs_f64(),
+                        "Store has space again; commits resumed."
+                    );
+                }
+                return Ok(c);
+            }
+            Err(e) => e,
+        };
+        if e.is_store_full() {
+            let since = *full_since.get_or_insert_with(|| {
+                error!(error = %e, "Store is full: nothing is acknowledged until space is freed; retrying.");
+                Instant::now()
+            });
+            if rx.is_disconnected() {
+                error!(
+                    unacknowledged = batch.len(),
+                    "Stopped while the store is full: these messages stay unacknowledged, and the broker redelivers them."
+                );
+                return Err(e);
+            }
+            if last_full_log.elapsed() >= Duration::from_secs(60) {
+                last_full_log = Instant::now();
+                error!(
+                    waited_s = since.elapsed().as_secs_f64(),
+                    "Store still full; nothing acknowledged."
+                );
+            }
+            let waited_ms = since.elapsed().as_millis() as u64;
+            std::thread::sleep(Duration::from_millis(waited_ms.clamp(100, 5_000)));
+            continue;
+        }
+        if attempt >= COMMIT_ATTEMPTS {
+            return Err(e);
+        }
+        attempt += 1;
+        error!(error = %e, attempt, "Store commit failed; retrying (nothing acknowledged).");
+        std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn writer_loop(
     mut store: Store,
@@ -334,20 +393,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let mut attempt = 0u32;
-        let committed = loop {
-            let readings = batch.iter().flat_map(|w| w.readings.iter());
-            let rejected = batch.iter().flat_map(|w| w.rejected.iter().copied());
-            match store.commit(readings, rejected) {
-                Ok(c) => break c,
-                Err(e) if attempt < 10 => {
-                    attempt += 1;
-                    error!(error = %e, attempt, "Store commit failed; retrying (nothing acknowledged).");
-                    std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        let committed = commit_with_retry(&mut store, &batch, &rx)?;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.readings.fetch_add(committed.inserted, Ordering::Relaxed);
         stats

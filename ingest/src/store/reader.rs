@@ -157,6 +157,7 @@ impl Reader {
             return Err(not_a_store("the file is empty"));
         }
         let conn = open_read_only(path)?;
+        super::check::check_file(&conn, path)?;
         check_layout(&conn, path)?;
         Ok(Self {
             path: path.to_owned(),

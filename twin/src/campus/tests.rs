@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use models::campus::Campus;
 use models::load::LoadSpec;
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, Event, ImportLimitDrop};
 use models::weather::Weather;
 use ode_solvers::DVector;
 use proptest::prelude::*;
@@ -245,13 +245,13 @@ fn analytic_time_to_throttle_after_a_pump_trip() {
     // With its pump stopped, a rack's coolant warms at Q/C until its GPUs reach their limit.
     let campus = esif();
     let weather = campus.load_weather().unwrap();
-    let trip = Event::CduPumpTrip {
+    let trip = Event::CduPumpTrip(CduPumpTrip {
         at_s: 1200.0,
         duration_s: None,
         hall: "hpc".into(),
         cdu: 2,
         residual_flow_frac: 0.0,
-    };
+    });
     let start = "2026-05-01T12:00:00Z";
     let load = LoadSpec::Constant {
         utilisation: 1.0,
@@ -295,13 +295,13 @@ fn analytic_time_to_throttle_after_a_pump_trip() {
 #[test]
 fn hall_resolution_resolves_the_tripped_cdu_rack_by_rack() {
     let campus = Campus::example().unwrap();
-    let trip = Event::CduPumpTrip {
+    let trip = Event::CduPumpTrip(CduPumpTrip {
         at_s: 600.0,
         duration_s: Some(600.0),
         hall: "hall-b".into(),
         cdu: 3,
         residual_flow_frac: 0.0,
-    };
+    });
     let load = LoadSpec::Constant {
         utilisation: 0.9,
         power_cap_frac: 1.0,
@@ -341,11 +341,11 @@ fn hall_resolution_resolves_the_tripped_cdu_rack_by_rack() {
 fn an_import_limit_drop_is_met_by_battery_then_engines() {
     let campus = Campus::example().unwrap();
     // ~112 MW at full load against a limit cut to 80 MW: the 25 MW battery is not enough.
-    let drop = Event::ImportLimitDrop {
+    let drop = Event::ImportLimitDrop(ImportLimitDrop {
         at_s: 1800.0,
         duration_s: Some(3600.0),
         import_limit_kw: 80_000.0,
-    };
+    });
     let load = LoadSpec::Constant {
         utilisation: 1.0,
         power_cap_frac: 1.0,

@@ -5,7 +5,7 @@
 
 use models::campus::Campus;
 use models::load::LoadSpec;
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, Event};
 
 use super::*;
 use crate::campus::PointSampler;
@@ -122,13 +122,13 @@ fn a_stuck_return_sensor_is_named_when_the_plant_moves() {
 
 #[test]
 fn a_weak_pump_is_found_and_its_flow_estimated() {
-    let trip = Event::CduPumpTrip {
+    let trip = Event::CduPumpTrip(CduPumpTrip {
         at_s: 300.0,
         duration_s: None,
         hall: "hpc".into(),
         cdu: 7,
         residual_flow_frac: 0.6,
-    };
+    });
     let (alarms, state) = follow(busy(), &[trip], vec![], 10.0);
     let pump: Vec<_> = alarms
         .iter()

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use models::campus::Campus;
 use models::forecast::DegradedLoop;
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -72,12 +72,14 @@ impl PlantCondition {
     pub fn pump_events(&self) -> Vec<Event> {
         self.degraded_loops
             .iter()
-            .map(|l| Event::CduPumpTrip {
-                at_s: 0.0,
-                duration_s: None,
-                hall: l.hall.clone(),
-                cdu: l.cdu,
-                residual_flow_frac: l.flow_frac.clamp(0.0, 1.0),
+            .map(|l| {
+                Event::CduPumpTrip(CduPumpTrip {
+                    at_s: 0.0,
+                    duration_s: None,
+                    hall: l.hall.clone(),
+                    cdu: l.cdu,
+                    residual_flow_frac: l.flow_frac.clamp(0.0, 1.0),
+                })
             })
             .collect()
     }

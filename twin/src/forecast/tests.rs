@@ -394,7 +394,7 @@ fn the_condition_keeps_the_loops_below_nine_tenths_of_their_flow() {
     let events = c.pump_events();
     assert!(matches!(
         &events[0],
-        models::scenario::Event::CduPumpTrip { at_s, duration_s: None, cdu: 2, residual_flow_frac, .. }
+        models::scenario::Event::CduPumpTrip(models::scenario::CduPumpTrip { at_s, duration_s: None, cdu: 2, residual_flow_frac, .. })
             if *at_s == 0.0 && *residual_flow_frac == 0.45
     ));
     // It is plain data: it survives JSON.
@@ -581,13 +581,13 @@ fn a_what_if_branches_from_the_forecasts_state_with_a_new_fault() {
     );
     let base = simulate_plan(&campus, &weather, &problem, &plan, &condition, &[], None).unwrap();
     assert!(base.summary.time_to_first_throttle_s.is_none());
-    let trip = models::scenario::Event::CduPumpTrip {
+    let trip = models::scenario::Event::CduPumpTrip(models::scenario::CduPumpTrip {
         at_s: 60.0,
         duration_s: None,
         hall: "hall-c".into(),
         cdu: 5,
         residual_flow_frac: 0.0,
-    };
+    });
     let what_if = simulate_plan(
         &campus,
         &weather,

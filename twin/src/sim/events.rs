@@ -1,7 +1,7 @@
 //! Scenario events checked against the campus and applied over time.
 
 use models::campus::Campus;
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, ChillerTrip, Event, ImportLimitDrop, LoadChange, TowerFanFailure};
 
 use crate::campus::{CampusModel, RejectionModel};
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 pub(super) fn named_cdus(campus: &Campus, events: &[Event], list: &str) -> Result<Vec<(usize, u32)>> {
     let mut named = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        if let Event::CduPumpTrip { hall, cdu, .. } = e {
+        if let Event::CduPumpTrip(CduPumpTrip { hall, cdu, .. }) = e {
             let halls = &campus.spec.halls;
             let h = halls.iter().position(|x| &x.name == hall).ok_or_else(|| {
                 let names: Vec<&str> = halls.iter().map(|x| x.name.as_str()).collect();
@@ -108,12 +108,12 @@ impl EventSchedule {
                 )));
             }
             let effect = match e {
-                Event::CduPumpTrip {
+                Event::CduPumpTrip(CduPumpTrip {
                     hall,
                     cdu,
                     residual_flow_frac,
                     ..
-                } => {
+                }) => {
                     let h = campus.spec.halls.iter().position(|x| &x.name == hall);
                     let loop_index = model
                         .loops
@@ -127,7 +127,7 @@ impl EventSchedule {
                         residual_frac: *residual_flow_frac,
                     }
                 }
-                Event::TowerFanFailure { cells, .. } => {
+                Event::TowerFanFailure(TowerFanFailure { cells, .. }) => {
                     if *cells > tower_cells {
                         return Err(Error::Scenario(format!(
                             "{list}[{i}].cells: the campus has {tower_cells} cooling-tower cells, not {cells}"
@@ -135,7 +135,7 @@ impl EventSchedule {
                     }
                     Effect::TowerFans(*cells)
                 }
-                Event::ChillerTrip { chillers: n, .. } => {
+                Event::ChillerTrip(ChillerTrip { chillers: n, .. }) => {
                     if *n > chillers {
                         return Err(Error::Scenario(format!(
                             "{list}[{i}].chillers: the campus has {chillers} trim chillers, not {n}"
@@ -143,12 +143,12 @@ impl EventSchedule {
                     }
                     Effect::Chillers(*n)
                 }
-                Event::ImportLimitDrop { import_limit_kw, .. } => {
+                Event::ImportLimitDrop(ImportLimitDrop { import_limit_kw, .. }) => {
                     Effect::ImportLimit(import_limit_kw * 1000.0)
                 }
-                Event::LoadChange {
+                Event::LoadChange(LoadChange {
                     utilisation_factor, ..
-                } => Effect::Load(*utilisation_factor),
+                }) => Effect::Load(*utilisation_factor),
             };
             items.push(Scheduled {
                 start_s: e.at_s(),

@@ -1,7 +1,7 @@
 //! Runs that are saved and resumed, branched, and switched to a new load mid-run.
 
 use models::campus::Campus;
-use models::scenario::Event;
+use models::scenario::{CduPumpTrip, ChillerTrip, Event, ImportLimitDrop, LoadChange};
 
 use super::*;
 
@@ -10,13 +10,13 @@ fn start() -> DateTime<Utc> {
 }
 
 fn weak_pump() -> Event {
-    Event::CduPumpTrip {
+    Event::CduPumpTrip(CduPumpTrip {
         at_s: 0.0,
         duration_s: None,
         hall: "hall-b".into(),
         cdu: 3,
         residual_flow_frac: 0.4,
-    }
+    })
 }
 
 /// The example campus at full load for two hours at hall resolution, with a weak pump in
@@ -26,11 +26,11 @@ fn weak_pump() -> Event {
 fn busy_evening(load: LoadProfile) -> Simulation {
     let campus = Campus::example().unwrap();
     let weather = campus.load_weather().unwrap();
-    let drop = Event::ImportLimitDrop {
+    let drop = Event::ImportLimitDrop(ImportLimitDrop {
         at_s: 1800.0,
         duration_s: Some(3600.0),
         import_limit_kw: 80_000.0,
-    };
+    });
     let options = RunOptions::new(start(), 7200.0, 60.0, Resolution::Hall);
     Simulation::with_profile(&campus, weather, load, &[weak_pump()], &[drop], options).unwrap()
 }
@@ -235,13 +235,13 @@ fn conditions_hold_through_the_warm_up_and_must_start_at_zero() {
         rack(&as_condition),
         rack(&as_event)
     );
-    let later = Event::CduPumpTrip {
+    let later = Event::CduPumpTrip(CduPumpTrip {
         at_s: 60.0,
         duration_s: None,
         hall: "hall-b".into(),
         cdu: 3,
         residual_flow_frac: 0.4,
-    };
+    });
     let e = Simulation::with_profile(&campus, weather, full_load(), &[later], &[], options)
         .unwrap_err()
         .to_string();
@@ -267,11 +267,11 @@ fn analytic_a_load_change_runs_the_halls_as_the_scaled_load_would() {
         let sim = Simulation::with_profile(&campus, weather, load, &[], events, options).unwrap();
         steps(&mut sim.start().unwrap(), usize::MAX)
     };
-    let change = Event::LoadChange {
+    let change = Event::LoadChange(LoadChange {
         at_s: 1800.0,
         duration_s: Some(1800.0),
         utilisation_factor: 0.5,
-    };
+    });
     let changed = run(0.8, &[change]);
     let (full, half) = (run(0.8, &[]), run(0.4, &[]));
     for (i, r) in changed.iter().enumerate() {
@@ -336,11 +336,11 @@ fn a_run_of_1e12_hours_or_steps_of_1e_9_s_is_refused_with_the_limit() {
 #[test]
 fn a_scenario_event_after_the_run_ends_is_an_error_not_dropped() {
     let campus = Campus::example().unwrap();
-    let late = Event::ChillerTrip {
+    let late = Event::ChillerTrip(ChillerTrip {
         at_s: 7200.0,
         duration_s: None,
         chillers: 1,
-    };
+    });
     let options = RunOptions::new(start(), 3600.0, 60.0, Resolution::Hall);
     let weather = campus.load_weather().unwrap();
     let err = Simulation::new(&campus, weather, &LoadSpec::default(), None, &[late], options).unwrap_err();

@@ -145,24 +145,33 @@ pub async fn start_whatif(
     State(state): State<AppState>,
     Json(request): Json<WhatIfRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    check_whatif(&request)?;
+    let id = state.inner.control.start_whatif(request)?;
+    Ok((StatusCode::ACCEPTED, axum::Json(WhatIfStarted { id })))
+}
+
+/// Checks a what-if request as `POST /whatif` does before it asks for the run: the hours
+/// within range and the events by the scenario file's own rules (times ≥ 0, durations
+/// positive, fractions within 0–1, …); a request breaking one is the client's mistake, a
+/// 400 naming the field. What needs the campus and the horizon is checked by the
+/// service. Public so that the fuzz harness runs the handler's own checks on arbitrary
+/// bodies.
+pub fn check_whatif(request: &WhatIfRequest) -> Result<(), ApiError> {
     if let Some(h) = request.hours {
         if !(h.is_finite() && (0.01..=168.0).contains(&h)) {
             return Err(ApiError::bad_request("must be a number of hours from 0.01 to 168").field("hours"));
         }
     }
-    // The scenario file's own rules (times ≥ 0, durations > 0, fractions within 0–1, …):
-    // an event breaking one is the client's mistake, named by its field.
     let scenario = models::scenario::Scenario {
         events: request.events.clone(),
         ..Default::default()
     };
     let mut problems = models::Problems::new();
     scenario.validate(&mut problems);
-    if let Some(first) = problems.iter().next() {
-        return Err(ApiError::bad_request(first.message.clone()).field(first.path.clone()));
+    match problems.iter().next() {
+        Some(first) => Err(ApiError::bad_request(first.message.clone()).field(first.path.clone())),
+        None => Ok(()),
     }
-    let id = state.inner.control.start_whatif(request)?;
-    Ok((StatusCode::ACCEPTED, axum::Json(WhatIfStarted { id })))
 }
 
 /// `GET /whatif/{id}`: the run's status, and when done its summary and series.
