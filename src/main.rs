@@ -38,6 +38,8 @@ enum Command {
     Store(cmd::store::Args),
     /// Print one point's readings from an ingest store.
     History(cmd::history::Args),
+    /// What candidate sites offer a new campus: the grid's headroom.
+    Site(cmd::site::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(*args),
         Command::Store(args) => cmd::store::run(args),
         Command::History(args) => cmd::history::run(args),
+        Command::Site(args) => cmd::site::run(args),
     };
     match result {
         Ok(code) => code,

@@ -51,6 +51,36 @@ pub fn read_io(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Largest decompressed size accepted from a gzipped file (32 MiB): an hourly EPW is
+/// about 1.7 MB, a year of hourly grid data under 1 MB; the cap keeps a corrupt or
+/// hostile archive from exhausting memory.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 32 << 20;
+
+/// Whether `bytes` start as a gzip stream does.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Decompresses a gzip stream (all members), refusing more than
+/// [`MAX_DECOMPRESSED_BYTES`]; `file` names it in errors.
+pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::parse(file, format!("not a valid gzip stream: {e}")))?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(Error::parse(
+            file,
+            format!(
+                "decompresses to more than {} MiB, the most a gzipped input may hold",
+                MAX_DECOMPRESSED_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// `bytes` as UTF-8 text; where they are not, the line and byte of the first bad one.
 pub fn text(file: &str, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {

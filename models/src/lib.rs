@@ -26,6 +26,7 @@ pub mod price;
 pub mod scenario;
 pub mod schedule;
 pub mod service;
+pub mod siting;
 pub mod strict;
 pub mod telemetry;
 pub mod units;

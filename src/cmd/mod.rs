@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod optimize;
 pub mod sensors;
 pub mod simulate;
+pub mod site;
 pub mod store;
 
 use std::path::{Path, PathBuf};

@@ -6,5 +6,6 @@ mod ingest;
 mod optimize;
 mod serve;
 mod simulate;
+mod site;
 mod storage;
 mod support;

@@ -22,7 +22,6 @@
 //! makes the reader panic.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
@@ -35,10 +34,6 @@ pub const HOURS_PER_YEAR: usize = 8760;
 
 /// Days in each month of a non-leap year.
 pub(crate) const DAYS_PER_MONTH: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/// Largest decompressed size accepted from a gzipped file: an hourly EPW is about 1.7 MB;
-/// the cap keeps a corrupt or hostile archive from exhausting memory.
-const MAX_DECOMPRESSED_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The site of a weather file, from its `LOCATION` header.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,8 +126,8 @@ impl Epw {
 
     /// Parses EPW content, gzipped or plain; `file` names it in error messages.
     pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Epw> {
-        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-            Cow::Owned(gunzip(file, bytes)?)
+        let text = if crate::files::is_gzip(bytes) {
+            Cow::Owned(crate::files::gunzip(file, bytes)?)
         } else {
             Cow::Borrowed(bytes)
         };
@@ -155,26 +150,6 @@ impl Epw {
     pub fn records(&self) -> &[HourRecord] {
         &self.records
     }
-}
-
-/// Decompresses a gzip stream (all members), refusing more than
-/// [`MAX_DECOMPRESSED_BYTES`].
-fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_DECOMPRESSED_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::parse(file, format!("not a valid gzip stream: {e}")))?;
-    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
-        return Err(Error::parse(
-            file,
-            format!(
-                "decompresses to more than {} MiB; an hourly EPW file is about 2 MiB",
-                MAX_DECOMPRESSED_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    Ok(out)
 }
 
 /// A numeric column of the hourly records that the twin uses (its name is in
@@ -648,7 +623,7 @@ mod tests {
     /// The decompressed text of a shipped file.
     fn plain(name: &str) -> String {
         let bytes = embedded(name).expect("shipped file");
-        String::from_utf8(gunzip(name, bytes).expect("valid gzip")).expect("ASCII file")
+        String::from_utf8(crate::files::gunzip(name, bytes).expect("valid gzip")).expect("ASCII file")
     }
 
     /// `text` with line `n` (1-based) replaced by `edit(line)`.
