@@ -35,7 +35,7 @@ for gz, short in [
     write("epw", short + "-head48.epw", b"\n".join(lines[: 8 + 48]) + b"\n")
     write("epw", short + "-head3.epw", b"\n".join(lines[: 8 + 3]) + b"\n")
     if short == "dulles":
-        write("epw", short + "-head24.epw.gz", gzip.compress(b"\n".join(lines[: 8 + 24]) + b"\n"))
+        write("epw", short + "-head24.epw.gz", gzip.compress(b"\n".join(lines[: 8 + 24]) + b"\n", mtime=0))
         write("epw", short + "-header.epw", b"\r\n".join(lines[:8]) + b"\r\n")
         # The last day of January and the first of February.
         write("epw", short + "-jan31.epw", b"\n".join(lines[:8] + lines[8 + 30 * 24 : 8 + 32 * 24]) + b"\n")
@@ -231,3 +231,18 @@ write("price", "gridstatus.csv", """interval_start_local,interval_start_utc,inte
 write("price", "two-scenarios.csv", "# probabilities: normal=0.6, spike=0.4\n"
       "time,price_per_mwh_normal,price_per_mwh_spike\n2026-07-01T00:00:00-05:00,28.0,30.8\n"
       "2026-07-01T00:15:00-05:00,26.0,28.6\n2026-07-01T01:00:00-05:00,26.0,128.6\n")
+
+# Grid files of balancing authorities: heads of the shipped years (the PJM head holds its
+# first lost hours, on the night of the spring clock change), one gzipped, and hand-made
+# edge cases (a demand column, a carbon gap, an offset time, a lost hour).
+for ba in ["PJM", "MISO", "ERCO"]:
+    lines = gzip.decompress(read(f"examples/sites/grid/{ba}_2022_hourly.csv.gz")).split(b"\n")
+    head = b"\n".join(lines[:49]) + b"\n"
+    write("grid", f"{ba.lower()}-head48.csv", head)
+    if ba == "PJM":
+        write("grid", "pjm-clock-change.csv", b"\n".join(lines[:1] + lines[1705:1720]) + b"\n")
+        write("grid", "pjm-head24.csv.gz", gzip.compress(b"\n".join(lines[:25]) + b"\n", mtime=0))
+write("grid", "demand.csv", "time,demand_mw\n2022-03-13T06:00:00-05:00,500\n2022-03-13T07:00:00-05:00,510\n"
+      "2022-03-13T08:00:00-05:00,\n2022-03-13T09:00:00-05:00,530\n")
+write("grid", "carbon-gap.csv", "time,wind_mw,gas_mw,carbon_kg_per_mwh\n2022-01-01T00:00:00Z,10,90,300\n"
+      "2022-01-01T01:00:00Z,20,90,\n2022-01-01T02:00:00Z,,0.0,\n2022-01-01T03:00:00Z,40,90,400\n")

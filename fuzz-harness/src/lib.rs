@@ -23,6 +23,7 @@ use models::load::{LoadSpec, LoadTable};
 use models::price::PriceFile;
 use models::scenario::Scenario;
 use models::schedule::ScheduleProblem;
+use models::siting::grid::GridSeries;
 use models::telemetry::{PointMapSpec, TimestampPrecision};
 use models::weather::{Epw, Weather};
 use twin::campus::{CampusModel, Resolution};
@@ -49,6 +50,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("line_protocol", line_protocol),
     ("api_whatif", api_whatif),
     ("price", price),
+    ("grid", grid),
 ];
 
 /// The name the inputs are given in messages.
@@ -450,5 +452,45 @@ pub fn price(data: &[u8]) {
             }
         }
         Err(e) => panic!("{slots} slots within the file's span were refused: {e}"),
+    }
+}
+
+/// Hourly grid files of a balancing authority (`GridSeries::from_bytes`, gzipped or plain:
+/// the reader of `site headroom`), then, for a file accepted, its headroom at 0.5 %.
+/// Checks: no panic; errors have a reason; an accepted file has rows an hour apart,
+/// finite loads and carbon intensities for every hour, repairs counted within its hours;
+/// its headroom is finite, non-negative and within the rate.
+pub fn grid(data: &[u8]) {
+    let series = match GridSeries::from_bytes(FILE, data.to_vec()) {
+        Ok(series) => series,
+        Err(e) => return check_error(&e),
+    };
+    let hours = series.times().len();
+    assert!(
+        series
+            .times()
+            .windows(2)
+            .all(|w| (w[1] - w[0]).num_seconds() == 3600),
+        "not hourly"
+    );
+    assert_eq!(series.load_mw().len(), hours);
+    assert!(
+        series.load_mw().iter().all(|l| l.is_finite()),
+        "a load not finite"
+    );
+    if let Some(carbon) = series.carbon_kg_per_mwh() {
+        assert_eq!(carbon.len(), hours);
+        assert!(
+            carbon.iter().all(|c| c.is_finite()),
+            "a carbon intensity not finite"
+        );
+    }
+    assert!(series.load_repaired_hours() <= hours && series.carbon_repaired_hours() <= hours);
+    match series.peak_series().and_then(|p| p.headroom(0.005)) {
+        Ok(c) => {
+            assert!(c.added_mw.is_finite() && c.added_mw >= 0.0, "{c:?}");
+            assert!(c.rate <= 0.005 + 1e-9, "{c:?}");
+        }
+        Err(e) => check_error(&e),
     }
 }

@@ -55,14 +55,17 @@ enum LoadColumns {
 impl GridSeries {
     /// Reads the file at `path`, gzipped or plain.
     pub fn read(path: &Path) -> Result<Self> {
-        let file = path.display().to_string();
-        let bytes = crate::files::read(path)?;
+        Self::from_bytes(&path.display().to_string(), crate::files::read(path)?)
+    }
+
+    /// Parses file content, gzipped or plain; `file` names it in errors.
+    pub fn from_bytes(file: &str, bytes: Vec<u8>) -> Result<Self> {
         let bytes = if crate::files::is_gzip(&bytes) {
-            crate::files::gunzip(&file, &bytes)?
+            crate::files::gunzip(file, &bytes)?
         } else {
             bytes
         };
-        Self::from_text(&file, &crate::files::text(&file, bytes)?)
+        Self::from_text(file, &crate::files::text(file, bytes)?)
     }
 
     /// Parses CSV text; `file` names it in errors.
