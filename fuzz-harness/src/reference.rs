@@ -6,10 +6,10 @@
 //! milliseconds within ±9·10¹⁵ when written as a float). It shares no code with the
 //! decoder, so a scanner that drifts from serde is caught.
 //!
-//! Like the decoder's serde path, it reads items with serde's derive, which also takes an
-//! item written as an array of its fields in declaration order; and item by item (a batch
-//! that does not decode whole), through `serde_json::Value`, where a repeated key keeps
-//! its last value.
+//! A reading and an item are JSON objects (serde's derive alone would also take an array
+//! of the fields in declaration order; here the text must open with `{`), read from their
+//! own text, so that a repeated key is an error whether or not the rest of the batch
+//! decodes.
 
 use std::fmt;
 
@@ -52,26 +52,36 @@ pub(crate) enum Expected {
 
 /// The reading of a single-reading payload for point `source`, if it decodes.
 pub(crate) fn single(source: &str, payload: &[u8]) -> Option<Exact> {
-    let s: Single = serde_json::from_slice(payload).ok()?;
+    let text = std::str::from_utf8(payload).ok()?;
+    let s: Single = object(text)?;
     Some(vec![(source.to_owned(), s.ts.0, s.value.0.to_bits(), s.unit)])
+}
+
+/// `T` from `text`, which must be one JSON object.
+fn object<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str(text).ok()
 }
 
 /// The reading of a batch payload.
 pub(crate) fn batch(payload: &[u8]) -> Expected {
-    if let Ok(items) = serde_json::from_slice::<Vec<Item>>(payload) {
-        return Expected::Whole(items.into_iter().map(Item::exact).collect());
-    }
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(payload) else {
+    let Ok(items) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(payload) else {
         return Expected::NoBatch;
     };
     let (mut values, mut refused) = (Vec::new(), Vec::new());
     for (i, item) in items.iter().enumerate() {
-        match Item::deserialize(item) {
-            Ok(item) => values.push(item.exact()),
-            Err(_) => refused.push(i),
+        match object::<Item>(item.get()) {
+            Some(item) => values.push(item.exact()),
+            None => refused.push(i),
         }
     }
-    Expected::Items { values, refused }
+    if refused.is_empty() {
+        Expected::Whole(values)
+    } else {
+        Expected::Items { values, refused }
+    }
 }
 
 /// A single reading.

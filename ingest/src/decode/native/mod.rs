@@ -5,14 +5,18 @@
 //! optional); a batch on `ROOT/SITE/batch`:
 //! `[{"point": "hall-a/rack-0007/power_kw", "ts": …, "value": …, "unit": …}, …]`.
 //! `value` is a JSON number, or a string holding one (`"NaN"` and `"inf"` decode, and are
-//! then refused as not finite). Unknown fields make the item malformed.
+//! then refused as not finite). A reading and an item are objects: an unknown field, a
+//! field given twice or an item written as an array make it malformed, whichever path
+//! reads the batch.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use chrono::DateTime;
+use models::strict::Object;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde_json::value::RawValue;
 
 mod scan;
 
@@ -62,8 +66,8 @@ struct Item<'a> {
 
 /// Decodes a single-reading payload whose point is `source` (from the topic).
 pub fn decode_single<'a>(source: &'a str, payload: &'a [u8]) -> Result<NativeValue<'a>, NativeError> {
-    match serde_json::from_slice::<Single<'a>>(payload) {
-        Ok(s) => Ok(NativeValue {
+    match serde_json::from_slice::<Object<Single<'a>>>(payload) {
+        Ok(Object(s)) => Ok(NativeValue {
             source: Cow::Borrowed(source),
             ts_ms: s.ts.0,
             value: s.value.0,
@@ -85,30 +89,27 @@ pub fn decode_batch(payload: &[u8]) -> (Vec<NativeValue<'_>>, Vec<NativeError>) 
         return (values, Vec::new());
     }
     // Fast path: the whole batch is well formed.
-    if let Ok(items) = serde_json::from_slice::<Vec<Item<'_>>>(payload) {
-        let values = items.into_iter().map(Item::into_value).collect();
+    if let Ok(items) = serde_json::from_slice::<Vec<Object<Item<'_>>>>(payload) {
+        let values = items.into_iter().map(|Object(item)| item.into_value()).collect();
         return (values, Vec::new());
     }
-    // Slow path: find out item by item.
-    let items: Vec<serde_json::Value> = match serde_json::from_slice(payload) {
-        Ok(serde_json::Value::Array(items)) => items,
-        Ok(_) => {
-            return (
-                Vec::new(),
-                vec![NativeError {
-                    item: None,
-                    source: None,
-                    detail: "a batch must be a JSON array of readings".into(),
-                }],
-            );
-        }
+    // Slow path: find out item by item, each from its own text, so that an item is read
+    // by the same rules as on the fast path (a key given twice is an error there, where a
+    // parsed `Value` would keep the last).
+    let items: Vec<&RawValue> = match serde_json::from_slice(payload) {
+        Ok(items) => items,
         Err(e) => {
+            let detail = if serde_json::from_slice::<IgnoredAny>(payload).is_ok() {
+                "a batch must be a JSON array of readings".to_owned()
+            } else {
+                format!("not JSON: {e}")
+            };
             return (
                 Vec::new(),
                 vec![NativeError {
                     item: None,
                     source: None,
-                    detail: format!("not JSON: {e}"),
+                    detail,
                 }],
             );
         }
@@ -116,11 +117,13 @@ pub fn decode_batch(payload: &[u8]) -> (Vec<NativeValue<'_>>, Vec<NativeError>) 
     let mut values = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        match Item::deserialize(item) {
-            Ok(item) => values.push(item.into_value().into_owned()),
+        match serde_json::from_str::<Object<Item<'_>>>(item.get()) {
+            Ok(Object(item)) => values.push(item.into_value().into_owned()),
             Err(e) => errors.push(NativeError {
                 item: Some(i),
-                source: item.get("point").and_then(|p| p.as_str()).map(str::to_owned),
+                source: serde_json::from_str::<serde_json::Value>(item.get())
+                    .ok()
+                    .and_then(|v| v.get("point").and_then(|p| p.as_str()).map(str::to_owned)),
                 detail: e.to_string(),
             }),
         }
@@ -258,6 +261,37 @@ mod tests {
                 err.detail
             );
         }
+    }
+
+    #[test]
+    fn an_item_is_read_by_the_same_rules_alone_or_in_a_good_batch() {
+        // A key given twice, and an item written as an array, are refused whether the
+        // batch is otherwise good (one pass) or holds a bad item (item by item).
+        let twice = r#"{"point":"a/power_kw","ts":1000,"value":1,"value":2}"#;
+        let array = r#"["b/power_kw",2000,2.5]"#;
+        let good = r#"{"point":"c/power_kw","ts":3000,"value":3}"#;
+        let bad = r#"{"point":"d/power_kw","ts":"soon","value":4}"#;
+        for payload in [
+            format!("[{good},{twice},{array}]"),
+            format!("[{good},{twice},{array},{bad}]"),
+        ] {
+            let (values, errors) = decode_batch(payload.as_bytes());
+            let points: Vec<_> = values.iter().map(|v| v.source.as_ref()).collect();
+            assert_eq!(points, ["c/power_kw"], "{payload}");
+            assert!(
+                errors[0].detail.contains("duplicate field `value`"),
+                "{}",
+                errors[0].detail
+            );
+            assert_eq!(errors[0].source.as_deref(), Some("a/power_kw"));
+            assert!(
+                errors[1].detail.contains("expected an object"),
+                "{}",
+                errors[1].detail
+            );
+        }
+        let e = decode_single("a/power_kw", b"[1000, 2.5]").unwrap_err();
+        assert!(e.detail.contains("expected an object"), "{}", e.detail);
     }
 
     #[test]
