@@ -246,3 +246,26 @@ write("grid", "demand.csv", "time,demand_mw\n2022-03-13T06:00:00-05:00,500\n2022
       "2022-03-13T08:00:00-05:00,\n2022-03-13T09:00:00-05:00,530\n")
 write("grid", "carbon-gap.csv", "time,wind_mw,gas_mw,carbon_kg_per_mwh\n2022-01-01T00:00:00Z,10,90,300\n"
       "2022-01-01T01:00:00Z,20,90,\n2022-01-01T02:00:00Z,,0.0,\n2022-01-01T03:00:00Z,40,90,400\n")
+
+# The weather forecast, service settings (the documented example, its simulator off), job
+# lists and load forms.
+write("weather_forecast", "example.csv", read("examples/weather-forecast.csv"))
+doc = read("models/src/service.rs").decode()
+example = doc[doc.index("//! ```toml") :].split("\n")[1:]
+example = "\n".join(l[4:] if l.startswith("//! ") else l[3:] for l in example[: example.index("//! ```")])
+write("service_config", "documented.toml", example.replace("enabled = true", "enabled = false"))
+write("service_config", "empty.toml", "")
+write("job_queue", "two-jobs.json", json.dumps([
+    {"id": "pretrain-a", "gpus": 512, "work_gpu_hours": 2048, "release": "2026-07-01T00:00:00Z",
+     "deadline": "2026-07-02T00:00:00Z", "unmet_penalty_per_gpu_hour": 4.0, "halls": ["hall-a"]},
+    {"id": "finetune-b", "gpus": 64, "work_gpu_hours": 100.5, "release": "2026-07-01T06:00:00+02:00",
+     "deadline": "2026-07-01T18:00:00Z", "unmet_penalty_per_gpu_hour": 1.5},
+]))
+for i, spec in enumerate(["constant:0.9", "constant:0.9:0.8", "diurnal:0.6:0.95", "diurnal:0.6:0.95:15",
+                          "csv:load.csv", "training:6", "training:6:0.7"]):
+    write("load_spec", f"spec-{i}.txt", spec)
+# A forecast of one row: its span is that one instant (start equals end, both covered).
+rows = read("examples/weather-forecast.csv").decode().split("\n")
+head = [l for l in rows if l.startswith("#")]
+data = [l for l in rows if l and not l.startswith("#")]
+write("weather_forecast", "one-row.csv", "\n".join(head + data[:2]) + "\n")

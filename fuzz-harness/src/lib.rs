@@ -23,8 +23,11 @@ use models::load::{LoadSpec, LoadTable};
 use models::price::PriceFile;
 use models::scenario::Scenario;
 use models::schedule::ScheduleProblem;
+use models::schedule::queue::QueuedJob;
+use models::service::ServiceConfig;
 use models::siting::grid::GridSeries;
 use models::telemetry::{PointMapSpec, TimestampPrecision};
+use models::weather::forecast::WeatherForecast;
 use models::weather::{Epw, Weather};
 use twin::campus::{CampusModel, Resolution};
 use twin::sim::{RunOptions, Simulation};
@@ -51,6 +54,10 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("api_whatif", api_whatif),
     ("price", price),
     ("grid", grid),
+    ("weather_forecast", weather_forecast),
+    ("service_config", service_config),
+    ("job_queue", job_queue),
+    ("load_spec", load_spec),
 ];
 
 /// The name the inputs are given in messages.
@@ -492,5 +499,66 @@ pub fn grid(data: &[u8]) {
             assert!(c.rate <= 0.005 + 1e-9, "{c:?}");
         }
         Err(e) => check_error(&e),
+    }
+}
+
+/// Weather forecast files (`WeatherForecast::from_str`, the reader of `serve`'s
+/// `--weather-forecast`). Checks: no panic; errors have a reason; an accepted forecast has
+/// records one hour apart, and covers its own span, first to last row inclusive.
+pub fn weather_forecast(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let forecast = match WeatherForecast::from_str(FILE, text) {
+        Ok(f) => f,
+        Err(e) => return check_error(&e),
+    };
+    let records = forecast.records();
+    assert!(!records.is_empty(), "an accepted forecast without records");
+    assert!(
+        records
+            .windows(2)
+            .all(|w| (w[1].time - w[0].time).num_seconds() == 3600),
+        "records not one hour apart"
+    );
+    // The span is inclusive: a forecast of one row covers that instant.
+    assert!(
+        forecast.covers(forecast.start()) && forecast.covers(forecast.end()),
+        "does not cover its span"
+    );
+}
+
+/// The service's settings file (`ServiceConfig::from_toml`, what `serve --config` reads).
+/// Checks: no panic; errors have a reason.
+pub fn service_config(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Err(e) = ServiceConfig::from_toml(text, FILE) {
+        check_error(&e);
+    }
+}
+
+/// A JSON list of queued jobs (`QueuedJob::read_list`, the service's job file), then each
+/// accepted job placed in a day of 15-minute slots from its release. Checks: no panic;
+/// errors have a reason; a job placed in the horizon has a window within it.
+pub fn job_queue(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let jobs = match QueuedJob::read_list(text, FILE) {
+        Ok(jobs) => jobs,
+        Err(e) => return check_error(&e),
+    };
+    for job in &jobs {
+        if let Some(placed) = job.in_horizon(job.release, 96, 15) {
+            assert!(
+                placed.release_slot <= placed.deadline_slot && placed.deadline_slot <= 96,
+                "{placed:?}"
+            );
+        }
+    }
+}
+
+/// The command-line load form (`LoadSpec::from_str`, `--load constant:U[:CAP]`, …).
+/// Checks: no panic; a refusal says why.
+pub fn load_spec(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Err(why) = text.parse::<LoadSpec>() {
+        assert!(!why.trim().is_empty(), "a refusal without a reason");
     }
 }
