@@ -118,6 +118,19 @@ impl Default for Retention {
     }
 }
 
+impl Retention {
+    /// The retention that keeps raw readings `raw_days` days and `bucket_s`-second buckets
+    /// `downsampled_days` days, as `ingest`'s flags and `serve`'s `[store]` give it (the
+    /// days already checked to be positive; an age beyond an i64 of seconds saturates).
+    pub fn from_days(raw_days: f64, bucket_s: i64, downsampled_days: f64) -> Self {
+        Self {
+            raw_max_age_s: (raw_days * 86_400.0) as i64,
+            bucket_s,
+            downsampled_max_age_s: (downsampled_days * 86_400.0) as i64,
+        }
+    }
+}
+
 /// What one commit did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Committed {

@@ -93,11 +93,11 @@ impl RetentionArgs {
         problems.positive("--downsampled-retention-days", self.downsampled_retention_days);
         problems.check(self.bucket_s > 0, "--bucket-s", "must be > 0");
         problems.into_result("arguments")?;
-        Ok(Retention {
-            raw_max_age_s: (self.raw_retention_days * 86_400.0) as i64,
-            bucket_s: self.bucket_s,
-            downsampled_max_age_s: (self.downsampled_retention_days * 86_400.0) as i64,
-        })
+        Ok(Retention::from_days(
+            self.raw_retention_days,
+            self.bucket_s,
+            self.downsampled_retention_days,
+        ))
     }
 }
 

@@ -278,11 +278,11 @@ impl Settings {
             seed: s.seed.unwrap_or(1),
         });
         let r = &config.store;
-        let retention = Retention {
-            raw_max_age_s: (r.raw_retention_days.unwrap_or(7.0) * 86_400.0) as i64,
-            bucket_s: r.bucket_s.unwrap_or(300),
-            downsampled_max_age_s: (r.downsampled_retention_days.unwrap_or(400.0) * 86_400.0) as i64,
-        };
+        let retention = Retention::from_days(
+            r.raw_retention_days.unwrap_or(7.0),
+            r.bucket_s.unwrap_or(300),
+            r.downsampled_retention_days.unwrap_or(400.0),
+        );
         let defaults = Limits::default();
         Ok(Settings {
             weather,

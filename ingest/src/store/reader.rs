@@ -656,6 +656,7 @@ mod tests {
     use chrono::TimeZone;
     use models::telemetry::Reading;
 
+    use super::super::check::sidecar;
     use super::super::tests::{raw_conn, reading, reading_ms, temp_store, tempdir};
     use super::super::{Durability, ForecastLog, Retention, Store};
     use super::*;
@@ -696,12 +697,6 @@ mod tests {
     fn snapshot(path: &Path) -> (Vec<u8>, u64, std::time::SystemTime) {
         let meta = std::fs::metadata(path).unwrap();
         (std::fs::read(path).unwrap(), meta.len(), meta.modified().unwrap())
-    }
-
-    fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
     }
 
     #[test]
